@@ -1,13 +1,8 @@
 import { Encoder } from 'cbor-x';
-import { WavemqError } from '../common/index.ts';
+import { MalformedCborError } from './errors.ts';
 
-/**
- * Bytes that are not one well-formed CBOR item (truncated, trailing bytes,
- * reserved codes). `data.length` is the input size in bytes.
- */
-export class MalformedCborError extends WavemqError<{ length: number }> {
-  readonly code = 'MALFORMED_CBOR';
-}
+// Kept importable from here: the error was first declared in this module.
+export { MalformedCborError };
 
 // Plain maps and untagged byte strings: every peer reads the same bytes
 // without any shared record definitions, and byte strings decode as Buffer.
@@ -31,6 +26,8 @@ export function decode(bytes: Uint8Array): unknown {
   try {
     return encoder.decode(bytes) as unknown;
   } catch (err) {
+    // cbor-x throws plain Errors, and RangeError for absurd nesting; every
+    // one becomes our named error with the original as its cause.
     throw new MalformedCborError(
       'malformed CBOR: ' + (err instanceof Error ? err.message : String(err)),
       { length: bytes.length },

@@ -1,0 +1,160 @@
+/**
+ * `wavemq pub`, `sub`, `query` and `status`: an agent from the command
+ * line. A refused request exits non-zero with the router's reason, which
+ * names the missing permission and resource.
+ */
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { parseDuration } from '../common/duration.ts';
+import { Agent, payloadText, type ReceivedMessage } from '../agent/index.ts';
+import { parseHostPort } from '../config/index.ts';
+import { loadEntity, loadProof, readPassphrase, resolveHash } from './objects.ts';
+import { print } from './output.ts';
+
+interface AgentOpts {
+  router: string;
+  entity: string;
+  proof?: string;
+  namespace: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+
+function agentOptions(cmd: Command): Command {
+  return cmd
+    .option('--router <host:port>', 'router agent address', '127.0.0.1:4516')
+    .requiredOption('--entity <file>', 'your entity secret file')
+    .option('--proof <file>', 'proof granting the permission')
+    .requiredOption('--namespace <hash|file>', 'namespace')
+    .option('--passphrase-file <file>', 'passphrase of the entity')
+    .option('--json', 'print JSON');
+}
+
+async function connect(o: AgentOpts): Promise<Agent> {
+  const entity = await loadEntity(o.entity, await readPassphrase(o.passphraseFile));
+  return Agent.connect({
+    router: parseHostPort(o.router),
+    entity,
+    namespace: await resolveHash(o.namespace),
+    ...(o.proof ? { proof: await loadProof(o.proof) } : {}),
+  });
+}
+
+/** Registers the agent commands on `program`. */
+export function addAgentCommands(program: Command): void {
+  agentOptions(program.command('pub <uri> [payload]'))
+    .description('publish a message (payload from stdin when omitted)')
+    .option('--persist', 'keep it as the last message for its URI')
+    .option('--lines', 'publish each line of stdin as one message')
+    .option('--schema <schema>', 'payload schema', 'text')
+    .action(pub);
+  agentOptions(program.command('sub <pattern>'))
+    .description('print messages as they arrive, one a line, and ack them')
+    .option('--id <id>', 'durable subscription identifier')
+    .option('--count <n>', 'exit after n messages')
+    .option('--expiry <duration>', 'how long the queue outlives us', '1h')
+    .option('--unsubscribe', 'delete the subscription when leaving')
+    .action(sub);
+  agentOptions(program.command('query <pattern>'))
+    .description('print the persisted messages matching a pattern')
+    .action(query);
+  agentOptions(program.command('status'))
+    .description("print the router's status")
+    .action(status);
+}
+
+type PubOpts = AgentOpts & { persist?: boolean; lines?: boolean; schema: string };
+
+async function pub(uri: string, payload: string | undefined, o: PubOpts): Promise<void> {
+  const agent = await connect(o);
+  try {
+    const opts = { persist: o.persist === true, schema: o.schema };
+    if (o.lines) {
+      const pending: Promise<void>[] = [];
+      for await (const line of createInterface({ input: process.stdin })) {
+        pending.push(agent.publish(uri, line, opts));
+      }
+      await Promise.all(pending);
+      print(o.json, { published: pending.length }, `published ${pending.length}`);
+      return;
+    }
+    const body = payload ?? (await readStdin());
+    await agent.publish(uri, body, opts);
+  } finally {
+    await agent.close();
+  }
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+type SubOpts = AgentOpts & { id?: string; count?: string; expiry: string; unsubscribe?: boolean };
+
+function formatMessage(m: ReceivedMessage, json: boolean | undefined): string {
+  if (!json) return payloadText(m);
+  return JSON.stringify({
+    uri: m.uri, payload: payloadText(m), seq: m.seq, drops: m.drops,
+    publisher: m.publisher, publishedAtMs: m.publishedAtMs, persist: m.persist,
+  });
+}
+
+async function sub(pattern: string, o: SubOpts): Promise<void> {
+  const agent = await connect(o);
+  const limit = o.count === undefined ? Infinity : Number.parseInt(o.count, 10);
+  const s = await agent.subscribe(pattern, {
+    ...(o.id ? { id: o.id } : {}),
+    expiryMs: parseDuration(o.expiry),
+  });
+  const stop = (): void => void s.close().finally(() => agent.close());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let seen = 0;
+  try {
+    for await (const m of s) {
+      console.log(formatMessage(m, o.json));
+      s.ack(m);
+      if (++seen >= limit) break;
+    }
+    await s.close({ unsubscribe: o.unsubscribe === true });
+  } finally {
+    await agent.close();
+  }
+}
+
+async function query(pattern: string, o: AgentOpts): Promise<void> {
+  const agent = await connect(o);
+  try {
+    for (const m of await agent.query(pattern)) console.log(formatMessage(m, o.json));
+  } finally {
+    await agent.close();
+  }
+}
+
+async function status(o: AgentOpts): Promise<void> {
+  const agent = await connect(o);
+  try {
+    const s = await agent.status();
+    print(o.json, s, formatStatus(s));
+  } finally {
+    await agent.close();
+  }
+}
+
+function formatStatus(s: Record<string, unknown>): string {
+  const lines = [
+    `router ${String(s['router'])} entity ${String(s['entity'])}`,
+    `subscriptions ${String(s['subscriptions'])} queues ${String(s['queues'])}`,
+  ];
+  for (const n of (s['namespaces'] ?? []) as Record<string, unknown>[]) {
+    lines.push(
+      `ns ${String(n['ns'])} link ${String(n['link'])} to ${String(n['address'])}` +
+        ` backlog ${String(n['backlog'])} (${String(n['backlogBytes'])} bytes,` +
+        ` oldest ${String(n['oldestAgeMs'] ?? '-')} ms) drops ${String(n['drops'])}` +
+        ` attempts ${String(n['connectAttempts'])}`,
+    );
+  }
+  return lines.join('\n');
+}

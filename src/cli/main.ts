@@ -1,0 +1,50 @@
+/**
+ * The `wavemq` command. `wavemq CONFIG` (a path) runs a router, as the
+ * systemd unit does; every other use is a subcommand. Errors print one
+ * line naming what is wrong and exit non-zero.
+ */
+import { Command, CommanderError } from 'commander';
+import { WavemqError, errorMessage } from '../common/errors.ts';
+import { addAgentCommands } from './agent-commands.ts';
+import { addWaveCommands } from './wave-commands.ts';
+import { runDemo } from './demo.ts';
+import { runFromFile } from './run.ts';
+
+function program(): Command {
+  const p = new Command('wavemq')
+    .description('tiered publish/subscribe for sites on unreliable links')
+    .exitOverride()
+    .showHelpAfterError();
+  p.command('run <config>')
+    .description('run a router from a TOML config file')
+    .action((file: string) => runFromFile(file));
+  p.command('demo')
+    .description('run a site router on a built-in config, with a namespace and grants')
+    .option('--dir <dir>', 'where to keep its files', '.wavemq-demo')
+    .option('--port <port>', 'agent port', (v) => Number.parseInt(v, 10))
+    .action((o: { dir: string; port?: number }) => runDemo(o.dir, o.port));
+  addWaveCommands(p);
+  addAgentCommands(p);
+  return p;
+}
+
+/** Runs the CLI on `argv` (process.argv form); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const p = program();
+  const args = argv.slice(2);
+  const first = args[0];
+  // `wavemq /etc/wavemq/wavemq.toml`: the form the systemd unit uses.
+  const known = p.commands.map((c) => c.name());
+  if (first && !first.startsWith('-') && !known.includes(first) && first !== 'help') {
+    args.unshift('run');
+  }
+  try {
+    await p.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    const code = err instanceof WavemqError ? ` (${err.code})` : '';
+    console.error(`wavemq: ${errorMessage(err)}${code}`);
+    return 1;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * `wavemq CONFIG`, `wavemq run CONFIG` and `wavemq demo`: run a router
+ * until SIGINT or SIGTERM, then stop it cleanly (queues flushed).
+ */
+import { createLogger, type Logger } from '../common/logger.ts';
+import { errorMessage } from '../common/errors.ts';
+import { loadConfigFile, type RouterConfig } from '../config/index.ts';
+import { Router, serveMetrics } from '../router/index.ts';
+import { createQuicTransport } from '../transport/index.ts';
+
+/** Starts a router from `config` and runs it until a stop signal. */
+export async function runRouter(
+  config: RouterConfig,
+  logger: Logger = createLogger(),
+  onStarted?: (router: Router) => void | Promise<void>,
+): Promise<void> {
+  const transport = createQuicTransport({ logger });
+  const router = await Router.start({ config, transport, logger });
+  const metrics = config.metrics.listenAddr
+    ? await serveMetrics(router.registry, config.metrics.listenAddr, logger)
+    : undefined;
+  await onStarted?.(router);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await metrics?.close();
+  await router.stop();
+}
+
+/** `wavemq run CONFIG`. */
+export async function runFromFile(file: string): Promise<void> {
+  const logger = createLogger();
+  let config: RouterConfig;
+  try {
+    config = loadConfigFile(file);
+  } catch (err) {
+    logger.fatal({ file, err: errorMessage(err) }, 'config rejected');
+    throw err;
+  }
+  await runRouter(config, logger);
+}

@@ -1,0 +1,53 @@
+import { WavemqError } from '../common/errors.ts';
+
+/** The peer named a proof or entity by hash that this router lacks. */
+export class ProofNotCachedError extends WavemqError<{ hash: string }> {
+  readonly code = 'PROOF_NOT_CACHED';
+}
+
+/** A message exceeds the largest one the router accepts. */
+export class MessageTooLargeError extends WavemqError<{
+  size: number;
+  max: number;
+}> {
+  readonly code = 'MESSAGE_TOO_LARGE';
+}
+
+/** A signature over a message or request does not verify. */
+export class BadSignatureError extends WavemqError<{ what: string }> {
+  readonly code = 'BAD_SIGNATURE';
+}
+
+/** A field names something inconsistent (e.g. entity hash mismatch). */
+export class BadRequestError extends WavemqError<{ field: string }> {
+  readonly code = 'BAD_REQUEST';
+}
+
+/** The agent sent a frame that is not allowed at this point. */
+export class UnexpectedFrameError extends WavemqError<{ frame: string }> {
+  readonly code = 'UNEXPECTED_FRAME';
+}
+
+/** A newer connection took over this subscription. */
+export class SubscriptionSupersededError extends WavemqError<{
+  subscription: string;
+}> {
+  readonly code = 'SUBSCRIPTION_SUPERSEDED';
+}
+
+/** The subscription's queue ended (expired or unsubscribed). */
+export class SubscriptionEndedError extends WavemqError<{
+  subscription: string;
+}> {
+  readonly code = 'SUBSCRIPTION_ENDED';
+}
+
+/** A namespace this router neither serves nor routes. */
+export class UnknownNamespaceError extends WavemqError<{ ns: string }> {
+  readonly code = 'UNKNOWN_NAMESPACE';
+}
+
+/** The router is shutting down. */
+export class RouterStoppingError extends WavemqError {
+  readonly code = 'ROUTER_STOPPING';
+}

@@ -1,0 +1,77 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** The router's metrics, registered on one registry per router. */
+export interface RouterMetrics {
+  published: Counter<'origin'>;
+  delivered: Counter;
+  rejected: Counter<'code'>;
+  badFrames: Counter<'code'>;
+  subscriptions: Gauge;
+  agents: Gauge;
+  persisted: Counter;
+  queried: Counter;
+  uplinkAttempts: Counter<'ns'>;
+  uplinkState: Gauge<'ns'>;
+}
+
+/** Declares and registers the router's metrics on `registry`. */
+export function createRouterMetrics(registry: Registry): RouterMetrics {
+  const registers = [registry];
+  return {
+    published: new Counter({
+      name: 'wavemq_router_published_messages_total',
+      help: 'Messages accepted for routing, by origin (local or peer)',
+      labelNames: ['origin'],
+      registers,
+    }),
+    delivered: new Counter({
+      name: 'wavemq_router_delivered_messages_total',
+      help: 'Messages sent to local subscribers (resends included)',
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'wavemq_router_rejected_total',
+      help: 'Publishes, subscriptions and queries refused, by error code',
+      labelNames: ['code'],
+      registers,
+    }),
+    badFrames: new Counter({
+      name: 'wavemq_router_bad_frames_total',
+      help: 'Malformed or unexpected frames received, by error code',
+      labelNames: ['code'],
+      registers,
+    }),
+    subscriptions: new Gauge({
+      name: 'wavemq_router_active_subscriptions',
+      help: 'Subscriptions registered (attached or not)',
+      registers,
+    }),
+    agents: new Gauge({
+      name: 'wavemq_router_connected_agents',
+      help: 'Agent connections open now',
+      registers,
+    }),
+    persisted: new Counter({
+      name: 'wavemq_router_persisted_messages_total',
+      help: 'Messages kept as the last persisted one for their URI',
+      registers,
+    }),
+    queried: new Counter({
+      name: 'wavemq_router_queried_messages_total',
+      help: 'Persisted messages returned by queries',
+      registers,
+    }),
+    uplinkAttempts: new Counter({
+      name: 'wavemq_router_uplink_connect_attempts_total',
+      help: 'Connection attempts to designated routers',
+      labelNames: ['ns'],
+      registers,
+    }),
+    uplinkState: new Gauge({
+      name: 'wavemq_router_uplink_up',
+      help: '1 when the link to the designated router is up, else 0',
+      labelNames: ['ns'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Real processes for end-to-end tests: routers started from config files
+ * through the `wavemq` command, and CLI runs. Every child is killed when
+ * the test process exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(REPO, 'bin', 'wavemq.js');
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+/** A UDP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const { port } = sock.address();
+  await new Promise<void>((resolve) => sock.close(() => resolve()));
+  return port;
+}
+
+/** A running router process and the JSON log lines it printed. */
+export interface RouterProcess {
+  proc: ChildProcess;
+  logs: Record<string, unknown>[];
+  /** Resolves when a log line satisfies `pred`. */
+  waitForLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `wavemq CONFIG` and waits for its 'router started' line. */
+export async function startRouter(configPath: string, env: NodeJS.ProcessEnv = {}): Promise<RouterProcess> {
+  const proc = spawn(process.execPath, [BIN, configPath], {
+    env: { ...process.env, WAVEMQ_LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(proc);
+  const logs: Record<string, unknown>[] = [];
+  const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  let buf = '';
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        parsed = { msg: line, unparsed: true };
+      }
+      logs.push(parsed);
+      for (const w of [...waiters]) {
+        if (w.pred(parsed)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(parsed);
+        }
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
+    children.delete(proc);
+    resolve(code);
+  }));
+  const waitForLog = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 30_000) => {
+    const found = logs.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`log line not seen in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+      waiters.push({ pred, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+      void exited.then((code) => { clearTimeout(timer); reject(new Error(`router exited (${code}) before the log line; stderr: ${stderr}`)); });
+    });
+  };
+  const r: RouterProcess = {
+    proc,
+    logs,
+    waitForLog,
+    kill: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+  await waitForLog((l) => l['msg'] === 'router started');
+  return r;
+}
+
+/** Result of one CLI run. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `wavemq ARGS` to completion, feeding `input` on stdin. */
+export function runCli(args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...o.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.add(proc);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdin.end(o.input ?? '');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+  return new Promise((resolve) => {
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      children.delete(proc);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a CLI process without waiting for it (e.g. a subscriber). */
+export function spawnCli(args: string[]): { proc: ChildProcess; output: () => string; done: Promise<CliResult> } {
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => proc.once('exit', (code) => {
+    children.delete(proc);
+    resolve({ code, stdout, stderr });
+  }));
+  return { proc, output: () => stdout, done };
+}
+
+/** Polls `check` until it returns a value other than undefined. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

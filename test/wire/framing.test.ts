@@ -156,6 +156,7 @@ t.test('framing: good frames before a bad one are still returned', async (t) => 
   ]);
   const decoder = new FrameDecoder();
   t.same(decoder.push(bytes), [1, 2]);
+  t.type(decoder.error, MalformedFrameError, 'the failure is visible');
   t.throws(() => decoder.push(new Uint8Array(0)), MalformedFrameError);
   t.throws(() => decoder.end(), MalformedFrameError);
 });

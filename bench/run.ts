@@ -1,0 +1,30 @@
+/**
+ * The benchmark suite: `npm run bench`. Prints each figure beside its
+ * baseline. Nothing here is a pass/fail threshold.
+ */
+import { localThroughput } from './local-throughput.ts';
+
+const BASELINES = {
+  // Measured on the reference 2-core machine (notes on dependencies):
+  // 64-byte messages on one QUIC stream of the library we use, echoed.
+  quicStreamMsgsPerSecond: 5900,
+  // Ed25519 verifications per second per core with sodium-native.
+  ed25519VerifyPerSecond: 11_900,
+};
+
+function row(name: string, value: string, baseline: string): void {
+  console.log(`${name.padEnd(44)} ${value.padStart(14)}   ${baseline}`);
+}
+
+async function main(): Promise<void> {
+  const count = Number(process.env['BENCH_MESSAGES'] ?? 20_000);
+  console.log(`${'benchmark'.padEnd(44)} ${'measured'.padStart(14)}   baseline`);
+  const r = await localThroughput(count);
+  row('local publish->deliver, 256 B, msgs/s', r.perSecond.toFixed(0),
+    `${BASELINES.quicStreamMsgsPerSecond} msgs/s raw QUIC stream (64 B echo); ` +
+      `${BASELINES.ed25519VerifyPerSecond}/s Ed25519 verify`);
+  row('local publish->deliver, MB/s of payload', r.mbPerSecond.toFixed(2), '');
+  row('publish->deliver latency p50 / p99, ms', `${r.p50LatencyMs.toFixed(1)} / ${r.p99LatencyMs.toFixed(1)}`, `(${r.messages} messages in ${r.seconds.toFixed(1)} s)`);
+}
+
+await main();

@@ -19,12 +19,15 @@ export const NAMESPACE_EXPECTED =
  * multihash (`a0 e4 02 20` + 32 bytes) or a Keccak-256 multihash
  * (`1b 20` + 32 bytes, as in configs written for the original WAVEMQ).
  *
- * This small check lives here because config reads only these two byte
- * layouts; wave/ owns hashing itself.
+ * This small check lives here rather than in wave/ because config needs
+ * only these two byte layouts, and importing wave/ would load its native
+ * crypto into every config read; it follows wave's base64 rules (one
+ * alphabet per value, no stray bits).
  */
 export function canonicalNamespace(text: string): NamespaceId | undefined {
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return undefined;
   const bare = text.replace(/=+$/, '');
+  if (/[-_]/.test(bare) && /[+/]/.test(bare)) return undefined;
   if (text.length !== bare.length && text.length % 4 !== 0) return undefined;
   const url = bare.replace(/\+/g, '-').replace(/\//g, '_');
   const bytes = Buffer.from(url, 'base64url');

@@ -18,10 +18,7 @@ export function loadValues(
   problems: Problem[],
 ): Record<string, Record<string, unknown>> {
   const { storage, ...wave } = tables['WaveConfig'] ?? {};
-  const cfg = convict(CONFIG_SCHEMA, {
-    env: env as NodeJS.ProcessEnv,
-    args: [],
-  });
+  const cfg = convict(CONFIG_SCHEMA, { env, args: [] });
   cfg.load({ ...tables, WaveConfig: wave });
   // A `[WaveConfig.storage]` table replaces the built-in one as a whole.
   // Loading it would merge provider by provider (and convict's schema

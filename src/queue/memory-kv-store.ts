@@ -50,7 +50,8 @@ export class MemoryKvStore implements KvStore {
     for (const op of ops) {
       const k = toText(op.key);
       if (op.type === 'put') {
-        if (!this.values.has(k)) this.insertKey(k);
+        // A key deleted earlier in this batch is still in the key list.
+        if (!this.values.has(k) && !deleted.has(k)) this.insertKey(k);
         // Copied: callers may reuse their buffers once the write returns.
         this.values.set(k, new Uint8Array(op.value));
         deleted.delete(k);

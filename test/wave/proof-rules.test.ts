@@ -140,7 +140,7 @@ t.test('verify: a resource outside any link is denied', async (t) => {
   ]);
   await t.resolves(verifier.verify(narrowFirst, req));
   await t.rejects(verifier.verify(narrowFirst, { ...req, resource: 'x/*' }),
-    { data: { index: 0 } });
+    { name: 'PermissionDeniedError', data: { index: 0 } });
   await t.rejects(verifier.verify(narrowFirst, { ...req, resource: 'z/y' }),
     PermissionDeniedError);
 });

@@ -58,11 +58,11 @@ async function entries(
 }
 
 for (const impl of IMPLEMENTATIONS) {
-  t.test(`kv store (${impl.name})`, async (t) => {
+  void t.test(`kv store (${impl.name})`, async (t) => {
     const { kv, dispose } = await impl.open();
     t.teardown(dispose);
 
-    t.test(
+    void t.test(
       'puts, gets and deletes in one atomic batch, later ops win',
       async (t) => {
         await kv.write(
@@ -91,7 +91,7 @@ for (const impl of IMPLEMENTATIONS) {
       },
     );
 
-    t.test(
+    void t.test(
       'scans in unsigned bytewise order with bounds and limit',
       async (t) => {
         const keys = [k(0x05), k(0x05, 0x00), k(0x80), k(0xff), k(0x7f, 0xff)];
@@ -126,7 +126,7 @@ for (const impl of IMPLEMENTATIONS) {
       },
     );
 
-    t.test('a scan sees a snapshot taken when it starts', async (t) => {
+    void t.test('a scan sees a snapshot taken when it starts', async (t) => {
       await kv.write(
         [1, 2, 3].map((n) => ({ type: 'put', key: k(n), value: k(n) })),
         { sync: false },
@@ -145,48 +145,51 @@ for (const impl of IMPLEMENTATIONS) {
       await kv.clear({ gte: k(0), lt: k(0xff) });
     });
 
-    t.test('matches a sorted-map model under random batches', async (t) => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(
+    void t.test(
+      'matches a sorted-map model under random batches',
+      async (t) => {
+        await fc.assert(
+          fc.asyncProperty(
             fc.array(
-              fc.record({
-                del: fc.boolean(),
-                key: fc.uint8Array({ minLength: 1, maxLength: 3, max: 4 }),
-              }),
-              { maxLength: 40 },
+              fc.array(
+                fc.record({
+                  del: fc.boolean(),
+                  key: fc.uint8Array({ minLength: 1, maxLength: 3, max: 4 }),
+                }),
+                { maxLength: 40 },
+              ),
+              { maxLength: 6 },
             ),
-            { maxLength: 6 },
-          ),
-          async (batches) => {
-            const model = new Map<string, string>();
-            for (const [i, batch] of batches.entries()) {
-              await kv.write(
-                batch.map((op) =>
-                  op.del
-                    ? { type: 'del' as const, key: op.key }
-                    : { type: 'put' as const, key: op.key, value: k(i) },
-                ),
-                { sync: false },
-              );
-              for (const op of batch) {
-                if (op.del) model.delete(hex(op.key));
-                else model.set(hex(op.key), hex(k(i)));
+            async (batches) => {
+              const model = new Map<string, string>();
+              for (const [i, batch] of batches.entries()) {
+                await kv.write(
+                  batch.map((op) =>
+                    op.del
+                      ? { type: 'del' as const, key: op.key }
+                      : { type: 'put' as const, key: op.key, value: k(i) },
+                  ),
+                  { sync: false },
+                );
+                for (const op of batch) {
+                  if (op.del) model.delete(hex(op.key));
+                  else model.set(hex(op.key), hex(k(i)));
+                }
               }
-            }
-            const expected = [...model.keys()]
-              .sort((a, b) =>
-                Buffer.compare(Buffer.from(a, 'hex'), Buffer.from(b, 'hex')),
-              )
-              .map((key) => `${key}=${model.get(key)}`);
-            const actual = await entries(kv);
-            await kv.clear({ gte: k(0), lt: k(0xff) });
-            return JSON.stringify(actual) === JSON.stringify(expected);
-          },
-        ),
-        { numRuns: 60 },
-      );
-      t.pass('model agrees');
-    });
+              const expected = [...model.keys()]
+                .sort((a, b) =>
+                  Buffer.compare(Buffer.from(a, 'hex'), Buffer.from(b, 'hex')),
+                )
+                .map((key) => `${key}=${model.get(key)}`);
+              const actual = await entries(kv);
+              await kv.clear({ gte: k(0), lt: k(0xff) });
+              return JSON.stringify(actual) === JSON.stringify(expected);
+            },
+          ),
+          { numRuns: 60 },
+        );
+        t.pass('model agrees');
+      },
+    );
   });
 }

@@ -36,7 +36,7 @@ function reopened(m: QueueManager, name: string): DurableQueue {
 
 /** Registers the suite's tests for `backend` under `t`. */
 export function queueConformance(t: Test, backend: Backend): void {
-  t.test(
+  void t.test(
     'durable queue: appends get increasing seqs, peek returns them in order',
     async (t) => {
       const { clock, o } = manual();
@@ -68,7 +68,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: peek honours afterSeq, maxItems and maxBytes',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -86,7 +86,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: ack removes items durably and ignores old seqs',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -116,7 +116,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: drops oldest when full and counts the drop',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -136,7 +136,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: drops as many oldest items as a large item needs',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -154,7 +154,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: refuses an item larger than maxBytes before writing',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -179,7 +179,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: appendMany returns seqs in entry order across queues',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -203,7 +203,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: seqs never restart, even after a full ack and restart',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -217,7 +217,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: restart recovers spec, record and counters',
     async (t) => {
       const { clock, o } = manual();
@@ -270,7 +270,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: ensureQueue keeps the backlog and trims to smaller limits',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -298,7 +298,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: deleteQueue removes it, its items and its waiters',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -321,7 +321,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: waitForItems wakes on append and stops on abort',
     async (t) => {
       const h = await withHarness(t, backend);
@@ -352,27 +352,30 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test('durable queue: sweep drops aged items and counts them', async (t) => {
-    const { clock, o } = manual();
-    const h = await withHarness(t, backend, o);
-    const q = await h.manager.ensureQueue(qid('a'), spec({ maxAgeMs: 1000 }));
-    await q.append(payload(1, 1));
-    clock.advance(600);
-    await q.append(payload(1, 2));
-    await q.append(payload(1, 3));
-    clock.advance(500);
-    await h.manager.sweep();
-    t.equal(q.length, 2);
-    t.equal(q.drops, 1);
-    t.equal(q.oldestEnqueuedAtMs, clock.now() - 500);
-    clock.advance(1000);
-    await h.manager.sweep();
-    t.equal(q.length, 0);
-    t.equal(q.drops, 3);
-    t.equal(reopened(await h.restart(), 'a').drops, 3);
-  });
+  void t.test(
+    'durable queue: sweep drops aged items and counts them',
+    async (t) => {
+      const { clock, o } = manual();
+      const h = await withHarness(t, backend, o);
+      const q = await h.manager.ensureQueue(qid('a'), spec({ maxAgeMs: 1000 }));
+      await q.append(payload(1, 1));
+      clock.advance(600);
+      await q.append(payload(1, 2));
+      await q.append(payload(1, 3));
+      clock.advance(500);
+      await h.manager.sweep();
+      t.equal(q.length, 2);
+      t.equal(q.drops, 1);
+      t.equal(q.oldestEnqueuedAtMs, clock.now() - 500);
+      clock.advance(1000);
+      await h.manager.sweep();
+      t.equal(q.length, 0);
+      t.equal(q.drops, 3);
+      t.equal(reopened(await h.restart(), 'a').drops, 3);
+    },
+  );
 
-  t.test(
+  void t.test(
     'durable queue: sweep expires idle subscription queues, never trunks',
     async (t) => {
       const { clock, o } = manual();
@@ -435,7 +438,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: time the router is down does not count as idle',
     async (t) => {
       const { clock, o } = manual();
@@ -454,7 +457,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: large removals are reclaimed and leftovers cleared on open',
     async (t) => {
       const h = await withHarness(t, backend, { groupCommitWindowMs: 0 });
@@ -469,12 +472,10 @@ export function queueConformance(t: Test, backend: Backend): void {
       t.equal(q.length, 500);
       const m = await h.restart();
       const kvKeys = async (): Promise<number> => {
-        let n = 0;
-        for await (const _ of h
-          .kv()
-          .scan({ gte: Uint8Array.of(4), lt: Uint8Array.of(5) }))
-          n += 1;
-        return n;
+        const keys: Uint8Array[] = [];
+        const items = { gte: Uint8Array.of(4), lt: Uint8Array.of(5) };
+        for await (const [key] of h.kv().scan(items)) keys.push(key);
+        return keys.length;
       };
       t.equal(await kvKeys(), 500, 'only live items remain');
       const r = reopened(m, 'a');
@@ -486,7 +487,7 @@ export function queueConformance(t: Test, backend: Backend): void {
     },
   );
 
-  t.test(
+  void t.test(
     'durable queue: opening clears leftover items of removed ranges and queues',
     async (t) => {
       const h = await withHarness(t, backend);

@@ -115,6 +115,15 @@ export class FrameDecoder {
   }
 
   /**
+   * The error that stopped decoding, if any. Set even when {@link push}
+   * returned the good frames that came before the bad one, so a caller
+   * can stop reading instead of waiting for input that changes nothing.
+   */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /**
    * Adds `chunk` and returns the frames it completes, in order. The chunk
    * is copied as needed; the caller may reuse it afterwards.
    * @throws FrameTooLargeError when a length prefix exceeds the limit.
@@ -150,10 +159,10 @@ export class FrameDecoder {
     if (this.failure) throw this.failure;
     if (this.buffered > 0 || this.bodyBytes >= 0) {
       const size = this.bodyBytes < 0 ? 0 : this.bodyBytes;
-      this.failure = new TruncatedFrameError(
-        'stream ended inside a frame',
-        { reason: 'truncated', size },
-      );
+      this.failure = new TruncatedFrameError('stream ended inside a frame', {
+        reason: 'truncated',
+        size,
+      });
       this.release();
       throw this.failure;
     }
@@ -198,10 +207,7 @@ export class FrameDecoder {
       const head = this.chunks[0] as Uint8Array;
       const available = head.byteLength - this.headOffset;
       const count = Math.min(available, n - filled);
-      out.set(
-        head.subarray(this.headOffset, this.headOffset + count),
-        filled,
-      );
+      out.set(head.subarray(this.headOffset, this.headOffset + count), filled);
       filled += count;
       this.headOffset += count;
       if (this.headOffset === head.byteLength) {

@@ -148,18 +148,21 @@ t.test('framing: garbage body gives MalformedFrameError', async (t) => {
   t.equal((empty as MalformedFrameError).data.reason, 'empty');
 });
 
-t.test('framing: good frames before a bad one are still returned', async (t) => {
-  const bytes = Buffer.concat([
-    encodeFrames([1, 2]),
-    header(1),
-    Buffer.from([0xff]),
-  ]);
-  const decoder = new FrameDecoder();
-  t.same(decoder.push(bytes), [1, 2]);
-  t.type(decoder.error, MalformedFrameError, 'the failure is visible');
-  t.throws(() => decoder.push(new Uint8Array(0)), MalformedFrameError);
-  t.throws(() => decoder.end(), MalformedFrameError);
-});
+t.test(
+  'framing: good frames before a bad one are still returned',
+  async (t) => {
+    const bytes = Buffer.concat([
+      encodeFrames([1, 2]),
+      header(1),
+      Buffer.from([0xff]),
+    ]);
+    const decoder = new FrameDecoder();
+    t.same(decoder.push(bytes), [1, 2]);
+    t.type(decoder.error, MalformedFrameError, 'the failure is visible');
+    t.throws(() => decoder.push(new Uint8Array(0)), MalformedFrameError);
+    t.throws(() => decoder.end(), MalformedFrameError);
+  },
+);
 
 t.test('framing: a stream ending mid-frame is truncated', async (t) => {
   const frame = encodeFrame({ hello: 'world' });

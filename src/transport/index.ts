@@ -1,0 +1,23 @@
+/**
+ * transport/: links between agents and routers. QUIC in production, an
+ * in-memory pair for tests, both behind the same interface.
+ */
+export type {
+  Connection,
+  ConnectOptions,
+  FrameStream,
+  ListenOptions,
+  Listener,
+  TlsIdentity,
+  Transport,
+} from './types.ts';
+export * from './errors.ts';
+export { createTlsIdentity, ed25519KeyOfCert } from './tls.ts';
+export { createQuicTransport, QuicTransport } from './quic-transport.ts';
+export { ALPN, type QuicTransportOptions } from './quic-options.ts';
+export { createTransportMetrics, type TransportMetrics } from './metrics.ts';
+export {
+  createMemoryTransport,
+  MemoryTransport,
+  type MemoryTransportOptions,
+} from './memory-transport.ts';

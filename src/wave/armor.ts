@@ -21,11 +21,18 @@ export const MAX_ARMOR_CHARS = 4 * 1024 * 1024;
 
 /** `bytes` as armored text with `label`, ending in a newline. */
 export function armor(label: ArmorLabel, bytes: Uint8Array): string {
-  const b64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    .toString('base64');
+  const b64 = Buffer.from(
+    bytes.buffer,
+    bytes.byteOffset,
+    bytes.byteLength,
+  ).toString('base64');
   const lines = b64.match(/.{1,64}/g) ?? [];
-  return [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`, '']
-    .join('\n');
+  return [
+    `-----BEGIN ${label}-----`,
+    ...lines,
+    `-----END ${label}-----`,
+    '',
+  ].join('\n');
 }
 
 /**
@@ -36,8 +43,8 @@ export function dearmor(text: string): { label: string; bytes: Uint8Array } {
   if (text.length > MAX_ARMOR_CHARS) {
     return malformed('file', `longer than ${MAX_ARMOR_CHARS} characters`);
   }
-  const m = /-----BEGIN ([A-Z ]{1,40})-----\r?\n([\s\S]*?)-----END \1-----/
-    .exec(text);
+  const m =
+    /-----BEGIN ([A-Z ]{1,40})-----\r?\n([\s\S]*?)-----END \1-----/.exec(text);
   if (!m) return malformed('file', 'no -----BEGIN WAVEMQ ...----- block');
   const label = m[1] ?? '';
   const bytes = fromBase64((m[2] ?? '').replace(/\s+/g, ''));

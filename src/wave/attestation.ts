@@ -106,7 +106,9 @@ function readBody(tbs: Uint8Array): Body {
     attester,
     attesterEntity: embedded(f, 'attesterEntity', attester),
     subject,
-    subjectEntity: hasSubject ? embedded(f, 'subjectEntity', subject) : undefined,
+    subjectEntity: hasSubject
+      ? embedded(f, 'subjectEntity', subject)
+      : undefined,
     namespace: hashField(f, 'namespace') as string as NamespaceId,
     statements: freezeStatements(statements as Statement[]),
     indirections: f.int('indirections', 0, MAX_INDIRECTIONS),
@@ -191,23 +193,28 @@ export class Attestation {
   static create(attester: Entity, o: AttestationOptions): Attestation {
     const statements = checkStatements(o.statements);
     const indirections = o.indirections ?? 0;
-    if (!Number.isSafeInteger(indirections) || indirections < 0 ||
-      indirections > MAX_INDIRECTIONS) {
+    if (
+      !Number.isSafeInteger(indirections) ||
+      indirections < 0 ||
+      indirections > MAX_INDIRECTIONS
+    ) {
       throw new InvalidArgumentError(
         `indirections must be an integer in 0..${MAX_INDIRECTIONS}`,
         { argument: 'indirections', reason: 'out of range' },
       );
     }
     const w = newWindow(o, DEFAULT_ATTESTATION_EXPIRY_MS);
-    const subjectEntity = o.subject instanceof PublicEntity
-      ? o.subject : undefined;
+    const subjectEntity =
+      o.subject instanceof PublicEntity ? o.subject : undefined;
     const nonce = na.randomBytes(16);
     const tbs = encode({
       type: 'wavemq-attestation',
       v: 1,
       attester: attester.hash,
       attesterEntity: attester.publicEntity.bytes,
-      subject: subjectEntity ? subjectEntity.hash : parseHash(o.subject as string),
+      subject: subjectEntity
+        ? subjectEntity.hash
+        : parseHash(o.subject as string),
       ...(subjectEntity ? { subjectEntity: subjectEntity.bytes } : {}),
       namespace: parseHash(o.namespace),
       statements,

@@ -218,10 +218,14 @@ export class Entity {
     const { publicKey, secretKey } = na.signKeyPair(keys.signingSeed);
     const matches =
       Buffer.compare(publicKey, pub.signingKey) === 0 &&
-      Buffer.compare(na.boxPublicKey(keys.encryptionSeed),
-        pub.encryptionKey) === 0 &&
-      Buffer.compare(revocationCommitment(keys.revocationSecret),
-        pub.revocationCommitment) === 0;
+      Buffer.compare(
+        na.boxPublicKey(keys.encryptionSeed),
+        pub.encryptionKey,
+      ) === 0 &&
+      Buffer.compare(
+        revocationCommitment(keys.revocationSecret),
+        pub.revocationCommitment,
+      ) === 0;
     if (!matches) malformed(kind, `keys do not belong to entity ${pub.hash}`);
     return new Entity(pub, keys, secretKey);
   }

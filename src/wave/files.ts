@@ -33,7 +33,10 @@ export function readObject(text: string, passphrase?: string): WaveObject {
   const { label, bytes } = dearmor(text);
   switch (label) {
     case LABELS.entitySecret:
-      return { kind: 'entity-secret', entity: Entity.decodeSecret(text, passphrase) };
+      return {
+        kind: 'entity-secret',
+        entity: Entity.decodeSecret(text, passphrase),
+      };
     case LABELS.entity:
       return { kind: 'entity', entity: PublicEntity.decode(bytes) };
     case LABELS.attestation:
@@ -165,7 +168,10 @@ export function inspectObject(
  * new temporary file beside it, flushed, then renamed over `path`, so the
  * secret is never briefly readable by others nor half written.
  */
-export async function writeSecretFile(path: string, text: string): Promise<void> {
+export async function writeSecretFile(
+  path: string,
+  text: string,
+): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const fh = await open(tmp, 'wx', 0o600);
   try {

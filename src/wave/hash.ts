@@ -11,16 +11,18 @@ import { blake2b256 } from './sodium.ts';
 
 /** Multihash header of a BLAKE2b-256 digest (code 0xb220, length 32). */
 export const BLAKE2B_256_PREFIX = Uint8Array.of(0xa0, 0xe4, 0x02, 0x20);
-/** Shortest and longest digest accepted in a multihash, bytes. */
+/** Shortest digest accepted in a multihash, bytes. */
 export const MIN_DIGEST_BYTES = 16;
+/** Longest digest accepted in a multihash, bytes. */
 export const MAX_DIGEST_BYTES = 64;
 /** Longest hash text accepted, characters (a 64-byte digest fits). */
 export const MAX_HASH_CHARS = 120;
 
 /** base64url without padding. */
 export function toBase64Url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    .toString('base64url');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
+    'base64url',
+  );
 }
 
 /**
@@ -68,11 +70,14 @@ function multihashProblem(bytes: Uint8Array): string | undefined {
   const len = readVarint(bytes, code.next);
   if (!len) return 'bad multihash length';
   if (len.value !== bytes.length - len.next) {
-    return `digest is ${bytes.length - len.next} bytes, header says ${len.value}`;
+    const actual = bytes.length - len.next;
+    return `digest is ${actual} bytes, header says ${len.value}`;
   }
   if (len.value < MIN_DIGEST_BYTES || len.value > MAX_DIGEST_BYTES) {
-    return `digest length ${len.value} outside ${MIN_DIGEST_BYTES}..` +
-      `${MAX_DIGEST_BYTES}`;
+    return (
+      `digest length ${len.value} outside ${MIN_DIGEST_BYTES}..` +
+      `${MAX_DIGEST_BYTES}`
+    );
   }
   return undefined;
 }

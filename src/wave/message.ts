@@ -12,11 +12,7 @@
  * message carries its leaf index and the sibling hashes up to the root. A
  * batch of one has an empty path.
  */
-import {
-  LruMap,
-  type EntityHash,
-  type NamespaceId,
-} from '../common/index.ts';
+import { LruMap, type EntityHash, type NamespaceId } from '../common/index.ts';
 import { encode } from '../wire/index.ts';
 import { signObject, type Entity } from './entity.ts';
 import { InvalidArgumentError } from './errors.ts';

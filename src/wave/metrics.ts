@@ -19,47 +19,66 @@ export interface WaveMetrics {
   signatureRootCacheHits: Counter;
 }
 
-/** Creates and registers wave/'s metrics in `registry`. */
-export function createWaveMetrics(registry: Registry): WaveMetrics {
-  const registers = [registry];
+function counter<L extends string = never>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[] = [],
+): Counter<L> {
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+type ProofMetrics = Omit<
+  WaveMetrics,
+  'signatureVerifications' | 'signatureRootCacheHits'
+>;
+
+function proofMetrics(r: Registry): ProofMetrics {
   return {
-    proofVerifications: new Counter({
-      name: 'wavemq_wave_proof_verifications_total',
-      help: 'Proof verify calls by result (granted, denied)',
-      labelNames: ['result'],
-      registers,
-    }),
-    proofCacheHits: new Counter({
-      name: 'wavemq_wave_proof_cache_hits_total',
-      help: 'Proof verify calls answered from the verification cache',
-      registers,
-    }),
-    proofCacheMisses: new Counter({
-      name: 'wavemq_wave_proof_cache_misses_total',
-      help: 'Proof verify calls that checked the proof',
-      registers,
-    }),
-    proofFailures: new Counter({
-      name: 'wavemq_wave_proof_failures_total',
-      help: 'Denied proof verify calls by error code',
-      labelNames: ['code'],
-      registers,
-    }),
+    proofVerifications: counter(
+      r,
+      'wavemq_wave_proof_verifications_total',
+      'Proof verify calls by result (granted, denied)',
+      ['result'],
+    ),
+    proofCacheHits: counter(
+      r,
+      'wavemq_wave_proof_cache_hits_total',
+      'Proof verify calls answered from the verification cache',
+    ),
+    proofCacheMisses: counter(
+      r,
+      'wavemq_wave_proof_cache_misses_total',
+      'Proof verify calls that checked the proof',
+    ),
+    proofFailures: counter(
+      r,
+      'wavemq_wave_proof_failures_total',
+      'Denied proof verify calls by error code',
+      ['code'],
+    ),
     proofCacheEntries: new Gauge({
       name: 'wavemq_wave_proof_cache_entries',
       help: 'Entries in the proof verification caches',
-      registers,
+      registers: [r],
     }),
-    signatureVerifications: new Counter({
-      name: 'wavemq_wave_signature_verifications_total',
-      help: 'Ed25519 verifications of message batch roots by result',
-      labelNames: ['result'],
-      registers,
-    }),
-    signatureRootCacheHits: new Counter({
-      name: 'wavemq_wave_signature_root_cache_hits_total',
-      help: 'Message signatures accepted on an already verified root',
-      registers,
-    }),
+  };
+}
+
+/** Creates and registers wave/'s metrics in `registry`. */
+export function createWaveMetrics(r: Registry): WaveMetrics {
+  return {
+    ...proofMetrics(r),
+    signatureVerifications: counter(
+      r,
+      'wavemq_wave_signature_verifications_total',
+      'Ed25519 verifications of message batch roots by result',
+      ['result'],
+    ),
+    signatureRootCacheHits: counter(
+      r,
+      'wavemq_wave_signature_root_cache_hits_total',
+      'Message signatures accepted on an already verified root',
+    ),
   };
 }

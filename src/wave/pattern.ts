@@ -35,8 +35,10 @@ function problemOf(p: string, wildcards: boolean): string | undefined {
       if (!wildcards) return `wildcard '${s}' at position ${i}`;
       if (s === '*' && ++stars > 1) return "more than one '*'";
     } else if (!SEGMENT_PATTERN.test(s)) {
-      return `segment ${i} ('${s.slice(0, 40)}') has a character outside ` +
-        '[A-Za-z0-9-_.,()~:@=]';
+      return (
+        `segment ${i} ('${s.slice(0, 40)}') has a character outside ` +
+        '[A-Za-z0-9-_.,()~:@=]'
+      );
     }
   }
   return undefined;

@@ -46,12 +46,16 @@ export function statementsProblem(s: unknown): string | undefined {
       return `statement ${i}: permissions must be a non-empty list`;
     }
     if (!perms.every(isPermission) || new Set(perms).size !== perms.length) {
-      return `statement ${i}: permissions must be distinct, from ` +
-        PERMISSIONS.join(', ');
+      return (
+        `statement ${i}: permissions must be distinct, from ` +
+        PERMISSIONS.join(', ')
+      );
     }
     if (typeof resource !== 'string' || !isValidPattern(resource)) {
-      return `statement ${i}: resource '${String(resource)}' is not a ` +
-        'valid pattern';
+      return (
+        `statement ${i}: resource '${String(resource)}' is not a ` +
+        'valid pattern'
+      );
     }
   }
   return undefined;

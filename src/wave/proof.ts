@@ -124,10 +124,15 @@ export class Proof {
       const path = links.map((l, i) => decodeLink(l, i));
       return new Proof(copy, subject, namespace as NamespaceId, path);
     } catch (err) {
-      if (err instanceof MalformedObjectError ||
-        err instanceof InvalidHashError) {
-        throw new MalformedProofError(err.message, { reason: err.message },
-          { cause: err });
+      if (
+        err instanceof MalformedObjectError ||
+        err instanceof InvalidHashError
+      ) {
+        throw new MalformedProofError(
+          err.message,
+          { reason: err.message },
+          { cause: err },
+        );
       }
       throw err;
     }
@@ -181,15 +186,19 @@ export class Proof {
 
 function decodeLink(link: unknown, i: number): Attestation {
   if (!(link instanceof Uint8Array)) {
-    throw new MalformedProofError(`malformed proof: link ${i} is not bytes`,
-      { reason: `link ${i} is not bytes` });
+    throw new MalformedProofError(`malformed proof: link ${i} is not bytes`, {
+      reason: `link ${i} is not bytes`,
+    });
   }
   try {
     return Attestation.decode(link);
   } catch (err) {
     if (err instanceof ObjectSignatureError) {
-      throw new ProofSignatureError(`proof link ${i}: ${err.message}`,
-        { reason: err.data.reason }, { cause: err });
+      throw new ProofSignatureError(
+        `proof link ${i}: ${err.message}`,
+        { reason: err.data.reason },
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -218,7 +227,8 @@ function searchPath(
     for (const x of frontier) {
       for (const a of bySubject.get(x) ?? []) {
         if (a.indirections < d) continue;
-        if ((a.attester as string) === namespace) return walk(a, subject, toward);
+        if ((a.attester as string) === namespace)
+          return walk(a, subject, toward);
         if (seen.has(a.attester)) continue;
         seen.add(a.attester);
         toward.set(a.attester, a);

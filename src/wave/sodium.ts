@@ -4,9 +4,11 @@
  */
 import sodium from 'sodium-native';
 
-/** Ed25519 seed, public key and signature sizes, bytes. */
+/** Ed25519 seed size, bytes. */
 export const SEED_BYTES = 32;
+/** Ed25519 public key size, bytes. */
 export const SIGN_PUBLIC_KEY_BYTES = 32;
+/** Ed25519 signature size, bytes. */
 export const SIGNATURE_BYTES = 64;
 /** BLAKE2b-256 digest size, bytes. */
 export const DIGEST_BYTES = 32;

@@ -105,7 +105,7 @@ export class Verifier {
     const maxEntries = o.maxEntries ?? DEFAULT_VERIFIER_ENTRIES;
     this.negativeTtlMs = o.negativeTtlMs ?? DEFAULT_NEGATIVE_TTL_MS;
     this.recheckMs = o.revocation
-      ? o.revocationRecheckMs ?? DEFAULT_REVOCATION_RECHECK_MS
+      ? (o.revocationRecheckMs ?? DEFAULT_REVOCATION_RECHECK_MS)
       : Infinity;
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
       throw new InvalidArgumentError('maxEntries must be at least 1', {
@@ -142,8 +142,13 @@ export class Verifier {
       });
     }
     const proofHash = proof instanceof Proof ? proof.hash : hashOf(proof);
-    const key = [proofHash, req.subject, req.namespace, req.permission,
-      req.resource].join('\n');
+    const key = [
+      proofHash,
+      req.subject,
+      req.namespace,
+      req.permission,
+      req.resource,
+    ].join('\n');
     const nowMs = this.clock.now();
     const cached = this.cache.get(key);
     if (cached && nowMs < cached.untilMs) {

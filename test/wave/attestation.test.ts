@@ -56,24 +56,50 @@ t.test('attestation: creation refuses bad input', async (t) => {
     clock,
     statements: [{ permissions: ['publish' as const], resource: 'a' }],
   };
-  t.throws(() => Attestation.create(ns, { ...base, statements: [] }),
-    InvalidArgumentError);
-  t.throws(() => Attestation.create(ns, { ...base,
-    statements: [{ permissions: [], resource: 'a' }] }), InvalidArgumentError);
-  t.throws(() => Attestation.create(ns, { ...base, statements: [
-    { permissions: ['fly' as 'publish'], resource: 'a' }] }),
-  { message: /permissions must be distinct, from publish/ });
-  t.throws(() => Attestation.create(ns, { ...base, statements: [
-    { permissions: ['publish'], resource: 'a//b' }] }),
-  { message: /resource 'a\/\/b' is not a valid pattern/ });
-  t.throws(() => Attestation.create(ns, { ...base, indirections: -1 }),
-    InvalidArgumentError);
-  t.throws(() => Attestation.create(ns, { ...base, indirections: 256 }),
-    InvalidArgumentError);
-  t.throws(() => Attestation.create(ns, { ...base,
-    subject: 'nope' as EntityHash }), InvalidHashError);
-  t.throws(() => Attestation.create(ns, { ...base,
-    namespace: 'nope' as NamespaceId }), InvalidHashError);
+  t.throws(
+    () => Attestation.create(ns, { ...base, statements: [] }),
+    InvalidArgumentError,
+  );
+  t.throws(
+    () =>
+      Attestation.create(ns, {
+        ...base,
+        statements: [{ permissions: [], resource: 'a' }],
+      }),
+    InvalidArgumentError,
+  );
+  t.throws(
+    () =>
+      Attestation.create(ns, {
+        ...base,
+        statements: [{ permissions: ['fly' as 'publish'], resource: 'a' }],
+      }),
+    { message: /permissions must be distinct, from publish/ },
+  );
+  t.throws(
+    () =>
+      Attestation.create(ns, {
+        ...base,
+        statements: [{ permissions: ['publish'], resource: 'a//b' }],
+      }),
+    { message: /resource 'a\/\/b' is not a valid pattern/ },
+  );
+  t.throws(
+    () => Attestation.create(ns, { ...base, indirections: -1 }),
+    InvalidArgumentError,
+  );
+  t.throws(
+    () => Attestation.create(ns, { ...base, indirections: 256 }),
+    InvalidArgumentError,
+  );
+  t.throws(
+    () => Attestation.create(ns, { ...base, subject: 'nope' as EntityHash }),
+    InvalidHashError,
+  );
+  t.throws(
+    () => Attestation.create(ns, { ...base, namespace: 'nope' as NamespaceId }),
+    InvalidHashError,
+  );
 });
 
 t.test('attestation: every single-byte change is caught', async (t) => {
@@ -84,8 +110,11 @@ t.test('attestation: every single-byte change is caught', async (t) => {
     try {
       Attestation.decode(flip(bytes, i));
     } catch (err) {
-      if (!(err instanceof MalformedObjectError ||
-        err instanceof ObjectSignatureError)) throw err;
+      if (!(
+        err instanceof MalformedObjectError ||
+        err instanceof ObjectSignatureError
+      ))
+        throw err;
       caught++;
     }
   }
@@ -104,45 +133,58 @@ function forge(
   return encodeSigned({ tbs, sig: signObject(by, 'attestation', tbs) });
 }
 
-t.test('attestation: naming the namespace but embedding another key fails', async (t) => {
-  const { clock, ns, nsId, entity } = world();
-  const mallory = entity();
-  const a = grant(ns, mallory.hash, { namespace: nsId, clock });
-  const forged = forge(a, mallory, {
-    attesterEntity: mallory.publicEntity.bytes,
-  });
-  t.throws(() => Attestation.decode(forged), {
-    message: new RegExp(`embedded attesterEntity is ${mallory.hash}, not`),
-  });
-  t.throws(() => Attestation.decode(forged), ObjectSignatureError);
-  const signedByOther = forge(a, mallory, {});
-  t.throws(() => Attestation.decode(signedByOther), {
-    message: /signature does not verify/,
-  });
-  t.ok(Attestation.decode(forge(a, ns, {})), 'the honest signer passes');
-});
+t.test(
+  'attestation: naming the namespace but embedding another key fails',
+  async (t) => {
+    const { clock, ns, nsId, entity } = world();
+    const mallory = entity();
+    const a = grant(ns, mallory.hash, { namespace: nsId, clock });
+    const forged = forge(a, mallory, {
+      attesterEntity: mallory.publicEntity.bytes,
+    });
+    t.throws(() => Attestation.decode(forged), {
+      message: new RegExp(`embedded attesterEntity is ${mallory.hash}, not`),
+    });
+    t.throws(() => Attestation.decode(forged), ObjectSignatureError);
+    const signedByOther = forge(a, mallory, {});
+    t.throws(() => Attestation.decode(signedByOther), {
+      message: /signature does not verify/,
+    });
+    t.ok(Attestation.decode(forge(a, ns, {})), 'the honest signer passes');
+  },
+);
 
-t.test('attestation: signature of another object kind does not pass', async (t) => {
-  const { clock, ns, nsId } = world();
-  const a = grant(ns, ns.hash, { namespace: nsId, clock });
-  const env = decode(a.bytes) as { tbs: Uint8Array };
-  const rawSig = ns.sign(env.tbs);
-  t.throws(() => Attestation.decode(encodeSigned({ tbs: env.tbs, sig: rawSig })),
-    ObjectSignatureError);
-  const asEntity = signObject(ns, 'entity', env.tbs);
-  t.throws(() => Attestation.decode(encodeSigned({ tbs: env.tbs, sig: asEntity })),
-    ObjectSignatureError);
-});
+t.test(
+  'attestation: signature of another object kind does not pass',
+  async (t) => {
+    const { clock, ns, nsId } = world();
+    const a = grant(ns, ns.hash, { namespace: nsId, clock });
+    const env = decode(a.bytes) as { tbs: Uint8Array };
+    const rawSig = ns.sign(env.tbs);
+    t.throws(
+      () => Attestation.decode(encodeSigned({ tbs: env.tbs, sig: rawSig })),
+      ObjectSignatureError,
+    );
+    const asEntity = signObject(ns, 'entity', env.tbs);
+    t.throws(
+      () => Attestation.decode(encodeSigned({ tbs: env.tbs, sig: asEntity })),
+      ObjectSignatureError,
+    );
+  },
+);
 
-t.test('attestation: revocation secret is derived from the attester', async (t) => {
-  const { clock, ns, nsId, entity } = world();
-  const other = entity();
-  const a = grant(ns, other.hash, { namespace: nsId, clock });
-  const b = grant(ns, other.hash, { namespace: nsId, clock });
-  const sa = a.revocationSecret(ns);
-  t.same([...revocationCommitment(sa)], [...a.revocationCommitment]);
-  t.notSame([...a.revocationCommitment], [...b.revocationCommitment]);
-  const reread = Entity.decodeSecret(ns.encodeSecret());
-  t.same([...Attestation.decode(a.bytes).revocationSecret(reread)], [...sa]);
-  t.throws(() => a.revocationSecret(other), InvalidArgumentError);
-});
+t.test(
+  'attestation: revocation secret is derived from the attester',
+  async (t) => {
+    const { clock, ns, nsId, entity } = world();
+    const other = entity();
+    const a = grant(ns, other.hash, { namespace: nsId, clock });
+    const b = grant(ns, other.hash, { namespace: nsId, clock });
+    const sa = a.revocationSecret(ns);
+    t.same([...revocationCommitment(sa)], [...a.revocationCommitment]);
+    t.notSame([...a.revocationCommitment], [...b.revocationCommitment]);
+    const reread = Entity.decodeSecret(ns.encodeSecret());
+    t.same([...Attestation.decode(a.bytes).revocationSecret(reread)], [...sa]);
+    t.throws(() => a.revocationSecret(other), InvalidArgumentError);
+  },
+);

@@ -25,7 +25,10 @@ t.test('entity: public part round trips and keeps its hash', async (t) => {
   t.equal(pub.signingKey.length, 32);
   t.equal(pub.encryptionKey.length, 32);
   t.equal(pub.revocationCommitment.length, 32);
-  t.same([...pub.revocationCommitment], [...revocationCommitment(e.revocationSecret)]);
+  t.same(
+    [...pub.revocationCommitment],
+    [...revocationCommitment(e.revocationSecret)],
+  );
   t.ok(pub.verify(msg, e.sign(msg)));
   t.notOk(pub.verify(msg, Entity.create().sign(msg)));
 });
@@ -70,22 +73,28 @@ t.test('entity: sealed secret file needs the right passphrase', async (t) => {
     t.fail('opened with the wrong passphrase');
   } catch (err) {
     t.type(err, WrongPassphraseError);
-    t.match((err as Error).message, `wrong passphrase for entity secret ${e.hash}`);
+    t.match(
+      (err as Error).message,
+      `wrong passphrase for entity secret ${e.hash}`,
+    );
     t.notMatch((err as Error).message, /horse/);
   }
   t.throws(() => e.encodeSecret(''), InvalidArgumentError);
 });
 
-t.test('entity: a sealed file keeps keys unreadable without the key', async (t) => {
-  const e = Entity.create();
-  const { bytes } = dearmor(e.encodeSecret('pw'));
-  const body = decode(bytes) as Record<string, unknown>;
-  t.equal(body['keys'], undefined);
-  const sealed = body['sealed'] as Record<string, unknown>;
-  t.equal(sealed['kdf'], 'argon2id13');
-  const raw = Buffer.from(sealed['box'] as Uint8Array);
-  t.equal(raw.indexOf(Buffer.from(e.signingSeed)), -1);
-});
+t.test(
+  'entity: a sealed file keeps keys unreadable without the key',
+  async (t) => {
+    const e = Entity.create();
+    const { bytes } = dearmor(e.encodeSecret('pw'));
+    const body = decode(bytes) as Record<string, unknown>;
+    t.equal(body['keys'], undefined);
+    const sealed = body['sealed'] as Record<string, unknown>;
+    t.equal(sealed['kdf'], 'argon2id13');
+    const raw = Buffer.from(sealed['box'] as Uint8Array);
+    t.equal(raw.indexOf(Buffer.from(e.signingSeed)), -1);
+  },
+);
 
 t.test('entity: hostile KDF cost in a sealed file is refused', async (t) => {
   const e = Entity.create();
@@ -96,39 +105,56 @@ t.test('entity: hostile KDF cost in a sealed file is refused', async (t) => {
   t.throws(() => Entity.decodeSecret(text, 'pw'), MalformedObjectError);
 });
 
-t.test('entity: every single-byte change to the public entity is caught', async (t) => {
-  const bytes = Entity.create().publicEntity.bytes;
-  for (let i = 0; i < bytes.length; i++) {
-    for (const mask of [0x01, 0x80]) {
-      try {
-        PublicEntity.decode(flip(bytes, i, mask));
-        t.fail(`byte ${i} ^ ${mask} accepted`);
-      } catch (err) {
-        if (!(err instanceof MalformedObjectError ||
-          err instanceof ObjectSignatureError)) throw err;
+t.test(
+  'entity: every single-byte change to the public entity is caught',
+  async (t) => {
+    const bytes = Entity.create().publicEntity.bytes;
+    for (let i = 0; i < bytes.length; i++) {
+      for (const mask of [0x01, 0x80]) {
+        try {
+          PublicEntity.decode(flip(bytes, i, mask));
+          t.fail(`byte ${i} ^ ${mask} accepted`);
+        } catch (err) {
+          if (!(
+            err instanceof MalformedObjectError ||
+            err instanceof ObjectSignatureError
+          ))
+            throw err;
+        }
       }
     }
-  }
-  t.pass(`${bytes.length} positions checked`);
-});
+    t.pass(`${bytes.length} positions checked`);
+  },
+);
 
-t.test('entity: a secret file with keys of another entity is refused', async (t) => {
-  const a = Entity.create();
-  const b = Entity.create();
-  const ba = decode(dearmor(a.encodeSecret()).bytes) as Record<string, unknown>;
-  const bb = decode(dearmor(b.encodeSecret()).bytes) as Record<string, unknown>;
-  ba['keys'] = bb['keys'];
-  const text = armor(LABELS.entitySecret, encode(ba));
-  t.throws(() => Entity.decodeSecret(text), {
-    message: `keys do not belong to entity ${a.hash}`,
-  });
-});
+t.test(
+  'entity: a secret file with keys of another entity is refused',
+  async (t) => {
+    const a = Entity.create();
+    const b = Entity.create();
+    const ba = decode(dearmor(a.encodeSecret()).bytes) as Record<
+      string,
+      unknown
+    >;
+    const bb = decode(dearmor(b.encodeSecret()).bytes) as Record<
+      string,
+      unknown
+    >;
+    ba['keys'] = bb['keys'];
+    const text = armor(LABELS.entitySecret, encode(ba));
+    t.throws(() => Entity.decodeSecret(text), {
+      message: `keys do not belong to entity ${a.hash}`,
+    });
+  },
+);
 
 t.test('entity: a public file is not a secret file', async (t) => {
   const e = Entity.create();
   t.throws(() => Entity.decodeSecret(e.publicEntity.encodeFile()), {
     message: /holds WAVEMQ ENTITY, expected WAVEMQ ENTITY SECRET/,
   });
-  t.throws(() => PublicEntity.decode(new Uint8Array([1, 2, 3])),
-    MalformedObjectError);
+  t.throws(
+    () => PublicEntity.decode(new Uint8Array([1, 2, 3])),
+    MalformedObjectError,
+  );
 });

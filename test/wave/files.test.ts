@@ -1,5 +1,12 @@
 import t from 'tap';
-import { mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises';
+import {
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+  readdir,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,66 +24,101 @@ import { grant, world } from './fixtures.ts';
 function fixtures() {
   const w = world();
   const s = w.entity();
-  const a = grant(w.ns, s, { namespace: w.nsId, clock: w.clock,
-    resource: 'x/*', permissions: ['publish'] });
+  const a = grant(w.ns, s, {
+    namespace: w.nsId,
+    clock: w.clock,
+    resource: 'x/*',
+    permissions: ['publish'],
+  });
   return { ...w, s, a, proof: Proof.fromPath([a]) };
 }
 
-t.test('files: every object kind reads back from its armored text', async (t) => {
-  const { ns, s, a, proof } = fixtures();
-  const secret = readObject(s.encodeSecret());
-  t.equal(secret.kind, 'entity-secret');
-  if (secret.kind === 'entity-secret') t.equal(secret.entity.hash, s.hash);
-  const sealed = readObject(s.encodeSecret('pw'), 'pw');
-  t.equal(sealed.kind === 'entity-secret' && sealed.entity.hash, s.hash);
-  t.throws(() => readObject(s.encodeSecret('pw'), 'nope'), WrongPassphraseError);
-  const pub = readObject(ns.publicEntity.encodeFile());
-  t.equal(pub.kind === 'entity' && pub.entity.hash, ns.hash);
-  const att = readObject(a.encodeFile());
-  t.equal(att.kind === 'attestation' && att.attestation.hash, a.hash);
-  const p = readObject('some text before\n' + proof.encodeFile());
-  t.equal(p.kind === 'proof' && p.proof.hash, proof.hash);
-});
+t.test(
+  'files: every object kind reads back from its armored text',
+  async (t) => {
+    const { ns, s, a, proof } = fixtures();
+    const secret = readObject(s.encodeSecret());
+    t.equal(secret.kind, 'entity-secret');
+    if (secret.kind === 'entity-secret') t.equal(secret.entity.hash, s.hash);
+    const sealed = readObject(s.encodeSecret('pw'), 'pw');
+    t.equal(sealed.kind === 'entity-secret' && sealed.entity.hash, s.hash);
+    t.throws(
+      () => readObject(s.encodeSecret('pw'), 'nope'),
+      WrongPassphraseError,
+    );
+    const pub = readObject(ns.publicEntity.encodeFile());
+    t.equal(pub.kind === 'entity' && pub.entity.hash, ns.hash);
+    const att = readObject(a.encodeFile());
+    t.equal(att.kind === 'attestation' && att.attestation.hash, a.hash);
+    const p = readObject('some text before\n' + proof.encodeFile());
+    t.equal(p.kind === 'proof' && p.proof.hash, proof.hash);
+  },
+);
 
-t.test('files: armored text has the documented labels and line width', async (t) => {
-  const { ns, a, proof } = fixtures();
-  for (const [text, label] of [
-    [ns.encodeSecret(), 'WAVEMQ ENTITY SECRET'],
-    [ns.publicEntity.encodeFile(), 'WAVEMQ ENTITY'],
-    [a.encodeFile(), 'WAVEMQ ATTESTATION'],
-    [proof.encodeFile(), 'WAVEMQ PROOF'],
-  ] as const) {
-    const lines = text.trimEnd().split('\n');
-    t.equal(lines[0], `-----BEGIN ${label}-----`);
-    t.equal(lines.at(-1), `-----END ${label}-----`);
-    t.ok(lines.every((l) => l.length <= 64 || l.startsWith('-----')));
-  }
-});
+t.test(
+  'files: armored text has the documented labels and line width',
+  async (t) => {
+    const { ns, a, proof } = fixtures();
+    for (const [text, label] of [
+      [ns.encodeSecret(), 'WAVEMQ ENTITY SECRET'],
+      [ns.publicEntity.encodeFile(), 'WAVEMQ ENTITY'],
+      [a.encodeFile(), 'WAVEMQ ATTESTATION'],
+      [proof.encodeFile(), 'WAVEMQ PROOF'],
+    ] as const) {
+      const lines = text.trimEnd().split('\n');
+      t.equal(lines[0], `-----BEGIN ${label}-----`);
+      t.equal(lines.at(-1), `-----END ${label}-----`);
+      t.ok(lines.every((l) => l.length <= 64 || l.startsWith('-----')));
+    }
+  },
+);
 
-t.test('files: unknown or broken files are refused with a reason', async (t) => {
-  t.throws(() => readObject('hello'), { message: /no -----BEGIN WAVEMQ/ });
-  t.throws(() => readObject('-----BEGIN WAVEMQ THING-----\nAAAA\n' +
-    '-----END WAVEMQ THING-----\n'), { message: /unknown object kind/ });
-  t.throws(() => readObject('-----BEGIN WAVEMQ PROOF-----\n%%%\n' +
-    '-----END WAVEMQ PROOF-----\n'), MalformedObjectError);
-});
+t.test(
+  'files: unknown or broken files are refused with a reason',
+  async (t) => {
+    t.throws(() => readObject('hello'), { message: /no -----BEGIN WAVEMQ/ });
+    t.throws(
+      () =>
+        readObject(
+          '-----BEGIN WAVEMQ THING-----\nAAAA\n' +
+            '-----END WAVEMQ THING-----\n',
+        ),
+      { message: /unknown object kind/ },
+    );
+    t.throws(
+      () =>
+        readObject(
+          '-----BEGIN WAVEMQ PROOF-----\n%%%\n' +
+            '-----END WAVEMQ PROOF-----\n',
+        ),
+      MalformedObjectError,
+    );
+  },
+);
 
 t.test('files: inspect gives a JSON summary without secrets', async (t) => {
   const { clock, ns, s, a, proof, nsId } = fixtures();
   const sum = inspectObject(readObject(s.encodeSecret()), { clock });
   const json = JSON.stringify(sum);
-  t.match(sum, { kind: 'entity-secret', hash: s.hash,
-    validity: { status: 'valid' } });
+  t.match(sum, {
+    kind: 'entity-secret',
+    hash: s.hash,
+    validity: { status: 'valid' },
+  });
   t.notOk(json.includes(Buffer.from(s.signingSeed).toString('base64url')));
   t.notOk(json.includes(Buffer.from(s.revocationSecret).toString('base64url')));
   const as = inspectObject({ kind: 'attestation', attestation: a }, { clock });
   t.same(as as AttestationSummary, {
-    kind: 'attestation', hash: a.hash, attester: ns.hash, subject: s.hash,
+    kind: 'attestation',
+    hash: a.hash,
+    attester: ns.hash,
+    subject: s.hash,
     namespace: nsId,
     statements: [{ permissions: ['publish'], resource: 'x/*' }],
     indirections: 0,
-    revocationCommitment: Buffer.from(a.revocationCommitment)
-      .toString('base64url'),
+    revocationCommitment: Buffer.from(a.revocationCommitment).toString(
+      'base64url',
+    ),
     validity: {
       notBefore: new Date(a.notBeforeMs).toISOString(),
       notAfter: new Date(a.notAfterMs).toISOString(),
@@ -89,8 +131,11 @@ t.test('files: inspect gives a JSON summary without secrets', async (t) => {
   t.equal(ps.path.length, 1);
   t.same(JSON.parse(JSON.stringify(ps)), ps, 'plain JSON');
   clock.advance(proof.expiresAtMs - clock.now());
-  t.equal((inspectObject({ kind: 'proof', proof }, { clock }) as ProofSummary)
-    .path[0]!.validity.status, 'expired');
+  t.equal(
+    (inspectObject({ kind: 'proof', proof }, { clock }) as ProofSummary)
+      .path[0]!.validity.status,
+    'expired',
+  );
 });
 
 t.test('files: secret files are written with mode 0600', async (t) => {

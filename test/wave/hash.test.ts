@@ -23,12 +23,15 @@ t.test('hash: object ids are 36-byte BLAKE2b-256 multihashes', async (t) => {
   t.ok(isBlake2bHash(h));
 });
 
-t.test('hash: legacy Keccak-256 multihashes parse to canonical form', async (t) => {
-  const h = parseHash(LEGACY);
-  t.equal(h, LEGACY.replace(/=+$/, ''));
-  t.equal(hashToBytes(h).length, 34);
-  t.notOk(isBlake2bHash(h));
-});
+t.test(
+  'hash: legacy Keccak-256 multihashes parse to canonical form',
+  async (t) => {
+    const h = parseHash(LEGACY);
+    t.equal(h, LEGACY.replace(/=+$/, ''));
+    t.equal(hashToBytes(h).length, 34);
+    t.notOk(isBlake2bHash(h));
+  },
+);
 
 t.test('hash: every accepted spelling gives one canonical id', async (t) => {
   fc.assert(
@@ -52,12 +55,18 @@ t.test('hash: malformed ids are refused with the input named', async (t) => {
     ['', /digest|code/],
     ['not base64!', /not base64/],
     [good.slice(0, -4), /digest is/],
-    [Buffer.from([0x00, 0x20, ...new Uint8Array(32)]).toString('base64url'),
-      /identity/],
-    [Buffer.from([0x1b, 0x04, 1, 2, 3, 4]).toString('base64url'),
-      /digest length 4/],
-    [good.slice(0, 10) + '+' + good.slice(11, 20) + '-' + good.slice(21),
-      /not base64/],
+    [
+      Buffer.from([0x00, 0x20, ...new Uint8Array(32)]).toString('base64url'),
+      /identity/,
+    ],
+    [
+      Buffer.from([0x1b, 0x04, 1, 2, 3, 4]).toString('base64url'),
+      /digest length 4/,
+    ],
+    [
+      good.slice(0, 10) + '+' + good.slice(11, 20) + '-' + good.slice(21),
+      /not base64/,
+    ],
     [LEGACY.replace(/6w==$/, '6x=='), /not base64/],
     ['x'.repeat(200), /longer than/],
   ];
@@ -75,7 +84,10 @@ t.test('hash: malformed ids are refused with the input named', async (t) => {
   }
 });
 
-t.test('hash: revocation commitment is BLAKE2b-256 of the secret', async (t) => {
-  const secret = new Uint8Array(32).fill(7);
-  t.same([...revocationCommitment(secret)], [...blake2b256(secret)]);
-});
+t.test(
+  'hash: revocation commitment is BLAKE2b-256 of the secret',
+  async (t) => {
+    const secret = new Uint8Array(32).fill(7);
+    t.same([...revocationCommitment(secret)], [...blake2b256(secret)]);
+  },
+);

@@ -60,23 +60,59 @@ t.test('message digest: every field changes the digest', async (t) => {
   t.notSame([...a], [...b]);
 });
 
-t.test('message digest: non-integer sequence numbers are refused', async (t) => {
-  t.throws(() => messageDigest({ ...fields(1), seq: 1.5 }), InvalidArgumentError);
-  t.throws(() => messageDigest({ ...fields(1), seq: -1 }), InvalidArgumentError);
-  t.throws(() => requestDigest({ kind: 'query', ns: 'n', pattern: 'a',
-    requester: 'r', id: '', expiryMs: 0.5, ts: 0, proofHash: 'h' }),
-  InvalidArgumentError);
-});
+t.test(
+  'message digest: non-integer sequence numbers are refused',
+  async (t) => {
+    t.throws(
+      () => messageDigest({ ...fields(1), seq: 1.5 }),
+      InvalidArgumentError,
+    );
+    t.throws(
+      () => messageDigest({ ...fields(1), seq: -1 }),
+      InvalidArgumentError,
+    );
+    t.throws(
+      () =>
+        requestDigest({
+          kind: 'query',
+          ns: 'n',
+          pattern: 'a',
+          requester: 'r',
+          id: '',
+          expiryMs: 0.5,
+          ts: 0,
+          proofHash: 'h',
+        }),
+      InvalidArgumentError,
+    );
+  },
+);
 
 t.test('request digest: binds kind, pattern, requester and time', async (t) => {
-  const r = { kind: 'subscribe' as const, ns: 'n', pattern: 'a/*',
-    requester: 'r', id: 'sub1', expiryMs: 60_000, ts: 5, proofHash: 'h' };
+  const r = {
+    kind: 'subscribe' as const,
+    ns: 'n',
+    pattern: 'a/*',
+    requester: 'r',
+    id: 'sub1',
+    expiryMs: 60_000,
+    ts: 5,
+    proofHash: 'h',
+  };
   const d = Buffer.from(requestDigest(r)).toString('hex');
-  for (const c of [{ kind: 'query' as const }, { pattern: 'a/+' },
-    { requester: 's' }, { ts: 6 }, { id: 'sub2' }, { expiryMs: 1 }]) {
+  for (const c of [
+    { kind: 'query' as const },
+    { pattern: 'a/+' },
+    { requester: 's' },
+    { ts: 6 },
+    { id: 'sub2' },
+    { expiryMs: 1 },
+  ]) {
     t.not(Buffer.from(requestDigest({ ...r, ...c })).toString('hex'), d);
   }
-  t.ok(signer.publicEntity.verify(requestDigest(r), signer.sign(requestDigest(r))));
+  t.ok(
+    signer.publicEntity.verify(requestDigest(r), signer.sign(requestDigest(r))),
+  );
 });
 
 t.test('batch signature: one Ed25519 verify covers the batch', async (t) => {
@@ -104,43 +140,63 @@ function tamper(sig: MessageSignature, what: string): MessageSignature {
     return c;
   };
   switch (what) {
-    case 'root': return { ...sig, root: flipped(sig.root) };
-    case 'signature': return { ...sig, signature: flipped(sig.signature) };
-    case 'index': return { ...sig, index: sig.index ^ 1 };
-    case 'path': return { ...sig, path: sig.path.map((p, i) =>
-      i === 0 ? flipped(p) : p) };
-    default: return { ...sig, path: sig.path.slice(1) };
+    case 'root':
+      return { ...sig, root: flipped(sig.root) };
+    case 'signature':
+      return { ...sig, signature: flipped(sig.signature) };
+    case 'index':
+      return { ...sig, index: sig.index ^ 1 };
+    case 'path':
+      return {
+        ...sig,
+        path: sig.path.map((p, i) => (i === 0 ? flipped(p) : p)),
+      };
+    default:
+      return { ...sig, path: sig.path.slice(1) };
   }
 }
 
-t.test('batch signature: tampering any message or signature part fails', async (t) => {
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 2, max: 40 }),
-      fc.nat(),
-      fc.constantFrom('message', 'root', 'signature', 'index', 'path', 'depth'),
-      (n, pick, what) => {
-        const digests = Array.from({ length: n }, (_, i) =>
-          messageDigest(fields(i)));
-        const sigs = signDigests(signer, digests);
-        const i = pick % n;
-        const v = new SignatureVerifier();
-        // A fresh verifier and one that has already accepted the root.
-        const warm = new SignatureVerifier();
-        warm.verify(digests[(i + 1) % n]!, sigs[(i + 1) % n]!, key);
-        const d = what === 'message'
-          ? messageDigest({ ...fields(i), uri: 'sensors/forged' })
-          : digests[i]!;
-        const s = what === 'message' ? sigs[i]! : tamper(sigs[i]!, what);
-        const skipsSignature = what === 'signature';
-        return !v.verify(d, s, key) &&
-          (skipsSignature || !warm.verify(d, s, key));
-      },
-    ),
-    { numRuns: 200 },
-  );
-  t.pass();
-});
+t.test(
+  'batch signature: tampering any message or signature part fails',
+  async (t) => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 40 }),
+        fc.nat(),
+        fc.constantFrom(
+          'message',
+          'root',
+          'signature',
+          'index',
+          'path',
+          'depth',
+        ),
+        (n, pick, what) => {
+          const digests = Array.from({ length: n }, (_, i) =>
+            messageDigest(fields(i)),
+          );
+          const sigs = signDigests(signer, digests);
+          const i = pick % n;
+          const v = new SignatureVerifier();
+          // A fresh verifier and one that has already accepted the root.
+          const warm = new SignatureVerifier();
+          warm.verify(digests[(i + 1) % n]!, sigs[(i + 1) % n]!, key);
+          const d =
+            what === 'message'
+              ? messageDigest({ ...fields(i), uri: 'sensors/forged' })
+              : digests[i]!;
+          const s = what === 'message' ? sigs[i]! : tamper(sigs[i]!, what);
+          const skipsSignature = what === 'signature';
+          return (
+            !v.verify(d, s, key) && (skipsSignature || !warm.verify(d, s, key))
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+    t.pass();
+  },
+);
 
 t.test('batch signature: another key is refused', async (t) => {
   const d = messageDigest(fields(0));
@@ -153,7 +209,10 @@ t.test('batch signature: another key is refused', async (t) => {
 
 t.test('batch signature: the root cache is bounded', async (t) => {
   const batches = [0, 1, 2].map((b) => {
-    const ds = [messageDigest(fields(10 * b)), messageDigest(fields(10 * b + 1))];
+    const ds = [
+      messageDigest(fields(10 * b)),
+      messageDigest(fields(10 * b + 1)),
+    ];
     return { ds, sigs: signDigests(signer, ds) };
   });
   const v = new SignatureVerifier({ maxRoots: 2 });

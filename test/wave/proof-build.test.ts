@@ -15,31 +15,51 @@ t.test('proof build: finds a direct grant from the namespace', async (t) => {
   const s = entity();
   const a = grant(ns, s, { namespace: nsId, clock, resource: 'a/*' });
   const p = Proof.build({
-    subject: s.hash, namespace: nsId, permissions: ['publish'],
-    resource: 'a/b', attestations: [a], clock,
+    subject: s.hash,
+    namespace: nsId,
+    permissions: ['publish'],
+    resource: 'a/b',
+    attestations: [a],
+    clock,
   });
-  t.same(p.path.map((x) => x.hash), [a.hash]);
+  t.same(
+    p.path.map((x) => x.hash),
+    [a.hash],
+  );
   t.equal(p.subject, s.hash);
   t.equal(p.namespace, nsId);
   t.equal(p.expiresAtMs, a.notAfterMs);
   const back = Proof.decode(p.bytes);
   t.equal(back.hash, p.hash);
-  t.same(back.path.map((x) => x.hash), [a.hash]);
+  t.same(
+    back.path.map((x) => x.hash),
+    [a.hash],
+  );
 });
 
-t.test('proof build: follows delegations that allow enough indirections', async (t) => {
-  const { clock, ns, nsId, entity } = world();
-  const [a, b, s] = [entity(), entity(), entity()];
-  const l0 = grant(ns, a, { namespace: nsId, clock, indirections: 2 });
-  const l1 = grant(a, b, { namespace: nsId, clock, indirections: 1 });
-  const l2 = grant(b, s, { namespace: nsId, clock });
-  const noise = grant(entity(), s, { namespace: nsId, clock });
-  const p = Proof.build({
-    subject: s.hash, namespace: nsId, permissions: ['publish', 'subscribe'],
-    resource: 'x/y', attestations: [noise, l2, l1, l0], clock,
-  });
-  t.same(p.path.map((x) => x.hash), [l0.hash, l1.hash, l2.hash]);
-});
+t.test(
+  'proof build: follows delegations that allow enough indirections',
+  async (t) => {
+    const { clock, ns, nsId, entity } = world();
+    const [a, b, s] = [entity(), entity(), entity()];
+    const l0 = grant(ns, a, { namespace: nsId, clock, indirections: 2 });
+    const l1 = grant(a, b, { namespace: nsId, clock, indirections: 1 });
+    const l2 = grant(b, s, { namespace: nsId, clock });
+    const noise = grant(entity(), s, { namespace: nsId, clock });
+    const p = Proof.build({
+      subject: s.hash,
+      namespace: nsId,
+      permissions: ['publish', 'subscribe'],
+      resource: 'x/y',
+      attestations: [noise, l2, l1, l0],
+      clock,
+    });
+    t.same(
+      p.path.map((x) => x.hash),
+      [l0.hash, l1.hash, l2.hash],
+    );
+  },
+);
 
 t.test('proof build: prefers the shortest path', async (t) => {
   const { clock, ns, nsId, entity } = world();
@@ -48,51 +68,94 @@ t.test('proof build: prefers the shortest path', async (t) => {
   const long1 = grant(a, s, { namespace: nsId, clock });
   const direct = grant(ns, s, { namespace: nsId, clock });
   const p = Proof.build({
-    subject: s.hash, namespace: nsId, permissions: ['publish'],
-    resource: 'x', attestations: [long0, long1, direct], clock,
+    subject: s.hash,
+    namespace: nsId,
+    permissions: ['publish'],
+    resource: 'x',
+    attestations: [long0, long1, direct],
+    clock,
   });
-  t.same(p.path.map((x) => x.hash), [direct.hash]);
+  t.same(
+    p.path.map((x) => x.hash),
+    [direct.hash],
+  );
 });
 
 t.test('proof build: refuses paths that break a rule', async (t) => {
   const { clock, ns, nsId, entity } = world();
   const [a, s] = [entity(), entity()];
   const other = entity().hash as string as NamespaceId;
-  const build = (attestations: Attestation[], resource = 'x/y') => () =>
-    Proof.build({ subject: s.hash, namespace: nsId, permissions: ['publish'],
-      resource, attestations, clock });
-  t.throws(build([grant(ns, a, { namespace: nsId, clock }),
-    grant(a, s, { namespace: nsId, clock })]), NoProofFoundError,
-  'indirections 0 forbid a second link');
-  t.throws(build([grant(ns, s, { namespace: other, clock })]),
-    NoProofFoundError, 'other namespace');
-  t.throws(build([grant(a, s, { namespace: nsId, clock })]),
-    NoProofFoundError, 'not from the namespace');
-  t.throws(build([grant(ns, s, { namespace: nsId, clock,
-    permissions: ['subscribe'] })]), NoProofFoundError, 'permission');
-  t.throws(build([grant(ns, s, { namespace: nsId, clock, resource: 'x/+' })],
-    'x/*'), NoProofFoundError, 'resource not covered');
+  const build =
+    (attestations: Attestation[], resource = 'x/y') =>
+    () =>
+      Proof.build({
+        subject: s.hash,
+        namespace: nsId,
+        permissions: ['publish'],
+        resource,
+        attestations,
+        clock,
+      });
+  t.throws(
+    build([
+      grant(ns, a, { namespace: nsId, clock }),
+      grant(a, s, { namespace: nsId, clock }),
+    ]),
+    NoProofFoundError,
+    'indirections 0 forbid a second link',
+  );
+  t.throws(
+    build([grant(ns, s, { namespace: other, clock })]),
+    NoProofFoundError,
+    'other namespace',
+  );
+  t.throws(
+    build([grant(a, s, { namespace: nsId, clock })]),
+    NoProofFoundError,
+    'not from the namespace',
+  );
+  t.throws(
+    build([
+      grant(ns, s, { namespace: nsId, clock, permissions: ['subscribe'] }),
+    ]),
+    NoProofFoundError,
+    'permission',
+  );
+  t.throws(
+    build([grant(ns, s, { namespace: nsId, clock, resource: 'x/+' })], 'x/*'),
+    NoProofFoundError,
+    'resource not covered',
+  );
   const soon = grant(ns, s, { namespace: nsId, clock, expiryMs: 1000 });
   clock.advance(1000);
   t.throws(build([soon]), NoProofFoundError, 'expired');
-  t.throws(build([grant(ns, s, { namespace: nsId, clock,
-    notBeforeMs: clock.now() + 10 })]), NoProofFoundError, 'not yet valid');
+  t.throws(
+    build([
+      grant(ns, s, { namespace: nsId, clock, notBeforeMs: clock.now() + 10 }),
+    ]),
+    NoProofFoundError,
+    'not yet valid',
+  );
   t.throws(build([]), {
-    message: `no grant of publish on x/y in namespace ${nsId} for entity ` +
+    message:
+      `no grant of publish on x/y in namespace ${nsId} for entity ` +
       `${s.hash} (0 of 0 attestations usable)`,
   });
   t.throws(build([], 'x//y'), InvalidPatternError);
 });
 
-t.test('proof build: expiry is the earliest on the path, entities too', async (t) => {
-  const { clock, ns, nsId, entity } = world();
-  const a = entity({ expiryMs: 2 * HOUR_MS });
-  const s = entity({ expiryMs: HOUR_MS / 2 });
-  const l0 = grant(ns, a, { namespace: nsId, clock, indirections: 1 });
-  const l1 = grant(a, s, { namespace: nsId, clock, expiryMs: 3 * HOUR_MS });
-  const p = Proof.fromPath([l0, l1]);
-  t.equal(p.expiresAtMs, s.publicEntity.notAfterMs);
-});
+t.test(
+  'proof build: expiry is the earliest on the path, entities too',
+  async (t) => {
+    const { clock, ns, nsId, entity } = world();
+    const a = entity({ expiryMs: 2 * HOUR_MS });
+    const s = entity({ expiryMs: HOUR_MS / 2 });
+    const l0 = grant(ns, a, { namespace: nsId, clock, indirections: 1 });
+    const l1 = grant(a, s, { namespace: nsId, clock, expiryMs: 3 * HOUR_MS });
+    const p = Proof.fromPath([l0, l1]);
+    t.equal(p.expiresAtMs, s.publicEntity.notAfterMs);
+  },
+);
 
 t.test('proof decode: refuses malformed and forged bytes', async (t) => {
   const { clock, ns, nsId, entity } = world();
@@ -102,7 +165,8 @@ t.test('proof decode: refuses malformed and forged bytes', async (t) => {
   t.throws(() => Proof.decode(new Uint8Array(0)), MalformedProofError);
   t.throws(() => Proof.fromPath([]), { message: /1..16 attestations/ });
   const sigAt = Buffer.from(p.bytes).lastIndexOf(
-    Buffer.from(p.path[0]!.bytes.subarray(-64)));
+    Buffer.from(p.path[0]!.bytes.subarray(-64)),
+  );
   t.ok(sigAt > 0);
   t.throws(() => Proof.decode(flip(p.bytes, sigAt + 10)), ProofSignatureError);
 });

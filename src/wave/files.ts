@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../common/index.ts';
 import { dearmor, LABELS } from './armor.ts';
 import { Attestation } from './attestation.ts';
 import { Entity, PublicEntity } from './entity.ts';
-import { malformed } from './fields.ts';
+import { Fields, malformed } from './fields.ts';
 import { toBase64Url } from './hash.ts';
 import type { Statement } from './policy.ts';
 import { Proof } from './proof.ts';
@@ -46,6 +46,23 @@ export function readObject(text: string, passphrase?: string): WaveObject {
     default:
       return malformed('file', `unknown object kind '${label}'`);
   }
+}
+
+/**
+ * The public entity in an entity file or an entity secret file; a sealed
+ * secret file needs no passphrase for this (its public part is in clear).
+ * @throws MalformedObjectError for other files or bad contents;
+ *   ObjectSignatureError when the entity's self-signature does not verify.
+ */
+export function readPublicEntity(text: string): PublicEntity {
+  const { label, bytes } = dearmor(text);
+  if (label === LABELS.entity) return PublicEntity.decode(bytes);
+  if (label !== LABELS.entitySecret) {
+    return malformed('file', `holds ${label}, not an entity`);
+  }
+  const f = Fields.decode(bytes, 'entity secret');
+  f.expectType('wavemq-entity-secret', 1);
+  return PublicEntity.decode(f.bytes('entity'));
 }
 
 /** Validity of an object as JSON: ISO times and status at a given time. */

@@ -74,6 +74,7 @@ export { LABELS as ARMOR_LABELS } from './armor.ts';
 export {
   inspectObject,
   readObject,
+  readPublicEntity,
   writeSecretFile,
   type AttestationSummary,
   type EntitySummary,

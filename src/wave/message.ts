@@ -219,6 +219,7 @@ export class SignatureVerifier {
     sig: MessageSignature,
     signingKey: Uint8Array,
   ): boolean {
+    if (digest.length !== na.DIGEST_BYTES) return this.fail();
     const root = rootOf(digest, sig);
     if (!root || !bytesEqual(root, sig.root)) return this.fail();
     const key = toBase64Url(signingKey) + ':' + toBase64Url(root);

@@ -14,6 +14,7 @@ import {
   MalformedObjectError,
   Proof,
   readObject,
+  readPublicEntity,
   writeSecretFile,
   WrongPassphraseError,
   type AttestationSummary,
@@ -153,3 +154,16 @@ t.test('files: secret files are written with mode 0600', async (t) => {
   t.same(await readdir(dir), ['a.ent'], 'no temporary file left');
   await t.rejects(writeSecretFile(join(dir, 'missing', 'x'), 'x'));
 });
+
+t.test(
+  'files: the public entity reads from any entity file, sealed too',
+  async (t) => {
+    const { ns, a } = fixtures();
+    t.equal(readPublicEntity(ns.encodeSecret('pw')).hash, ns.hash);
+    t.equal(readPublicEntity(ns.encodeSecret()).hash, ns.hash);
+    t.equal(readPublicEntity(ns.publicEntity.encodeFile()).hash, ns.hash);
+    t.throws(() => readPublicEntity(a.encodeFile()), {
+      message: /holds WAVEMQ ATTESTATION, not an entity/,
+    });
+  },
+);

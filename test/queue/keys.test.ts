@@ -21,6 +21,7 @@ void t.test('queue keys: byte order of item keys is numeric seq order', (t) => {
   // The decimal keys of old stopped sorting at 10^8; these do not.
   t.ok(Buffer.compare(itemKey('q', 99_999_999), itemKey('q', 100_000_000)) < 0);
   t.ok(Buffer.compare(itemKey('q', 2 ** 32 - 1), itemKey('q', 2 ** 32)) < 0);
+  t.end();
 });
 
 void t.test(

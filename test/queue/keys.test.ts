@@ -39,6 +39,7 @@ void t.test(
       { numRuns: 2000 },
     );
     t.pass('ranges are disjoint');
+    t.end();
   },
 );
 

@@ -7,6 +7,7 @@
 import type { EntityHash, NamespaceId } from '../common/index.ts';
 import { encode } from '../wire/index.ts';
 import { armor, LABELS } from './armor.ts';
+import { DecodeCache } from './decode-cache.ts';
 import { PublicEntity, signObject, type Entity } from './entity.ts';
 import {
   InvalidArgumentError,
@@ -40,6 +41,9 @@ import {
 import { hashOf } from './hash.ts';
 
 const KIND = 'attestation';
+
+/** Attestations already decoded and checked, by hash of their bytes. */
+const decodedAttestations = new DecodeCache<Attestation>();
 /** Highest indirection count an attestation may carry. */
 export const MAX_INDIRECTIONS = 255;
 const REVOCATION_CONTEXT = new TextEncoder().encode(
@@ -170,6 +174,10 @@ export class Attestation {
    *   does not check.
    */
   static decode(bytes: Uint8Array): Attestation {
+    return decodedAttestations.get(bytes, (b) => Attestation.parse(b));
+  }
+
+  private static parse(bytes: Uint8Array): Attestation {
     const copy = new Uint8Array(bytes);
     const { tbs, sig } = decodeSigned(copy, KIND);
     const body = readBody(tbs);

@@ -8,6 +8,7 @@
 import { invariant, type EntityHash } from '../common/index.ts';
 import { encode } from '../wire/index.ts';
 import { armor, dearmorAs, LABELS } from './armor.ts';
+import { DecodeCache } from './decode-cache.ts';
 import {
   decodeSigned,
   encodeSigned,
@@ -27,6 +28,9 @@ import {
 import { openKeys, sealKeys, type EntityKeys } from './sealed-keys.ts';
 
 const KIND = 'entity';
+
+/** Entities already decoded and checked, by hash of their bytes. */
+const decodedEntities = new DecodeCache<PublicEntity>();
 
 /** The public part of an entity. Immutable; checked when decoded. */
 export class PublicEntity {
@@ -56,6 +60,10 @@ export class PublicEntity {
    * @throws ObjectSignatureError when the self-signature does not verify.
    */
   static decode(bytes: Uint8Array): PublicEntity {
+    return decodedEntities.get(bytes, (b) => PublicEntity.parse(b));
+  }
+
+  private static parse(bytes: Uint8Array): PublicEntity {
     const copy = new Uint8Array(bytes);
     const { tbs, sig } = decodeSigned(copy, KIND);
     const f = Fields.decode(tbs, KIND);

@@ -133,12 +133,23 @@ export function requestDigest(f: RequestFields): Uint8Array {
   );
 }
 
+// Reused input buffers: Merkle hashing is on the per-message path, and
+// joining the parts afresh each time costs more than the hash itself.
+const leafInput = new Uint8Array(1 + na.DIGEST_BYTES);
+const nodeInput = new Uint8Array(1 + 2 * na.DIGEST_BYTES);
+leafInput.set(LEAF, 0);
+nodeInput.set(NODE, 0);
+
 function leafOf(digest: Uint8Array): Uint8Array {
-  return na.blake2b256(LEAF, digest);
+  if (digest.length !== na.DIGEST_BYTES) return na.blake2b256(LEAF, digest);
+  leafInput.set(digest, 1);
+  return na.blake2b256(leafInput);
 }
 
 function nodeOf(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return na.blake2b256(NODE, left, right);
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + na.DIGEST_BYTES);
+  return na.blake2b256(nodeInput);
 }
 
 /** Signs a batch of digests with one Ed25519 signature; [] for none. */

@@ -31,6 +31,10 @@ import type { FrameStream } from './types.ts';
  */
 export const WRITE_RAW: unique symbol = Symbol('writeRaw');
 
+/** Markers of how a read side ended. */
+const FIN: unique symbol = Symbol('fin');
+const RESET: unique symbol = Symbol('reset');
+
 /** The byte-level stream a transport hands to {@link ChannelFrameStream}. */
 export interface StreamChannel {
   readonly readable: ReadableStream<Uint8Array>;
@@ -165,10 +169,11 @@ export class ChannelFrameStream implements FrameStream {
     try {
       for (;;) {
         const chunk = await this.nextChunk(reader);
-        if (chunk === undefined) {
+        if (chunk === RESET) return;
+        if (chunk === FIN) {
           // A clean end of the byte stream must not cut a frame in half;
-          // an end forced by close, reset or grace never checks that.
-          if (!this.isClosed && !this.readEnded) decoder.end();
+          // an end forced by close or the grace timer never checks that.
+          if (!this.isClosed && !this.readEnded) this.endDecoder(decoder);
           return;
         }
         this.ctx.metrics.bytesIn.inc(chunk.byteLength);
@@ -177,38 +182,52 @@ export class ChannelFrameStream implements FrameStream {
           this.ctx.metrics.framesIn.inc();
           yield frame;
         }
-        if (decoder.error) this.decode(decoder, new Uint8Array(0));
+        if (decoder.error) this.endDecoder(decoder);
       }
     } finally {
       this.endRead();
     }
   }
 
-  /** The next chunk, or undefined when the read side is over. */
+  /**
+   * The next chunk; FIN when the byte stream ended cleanly; RESET when it
+   * was cut (peer reset, connection death), where a partial frame is the
+   * network's doing, not bad input.
+   */
   private async nextChunk(
     reader: ReadableStreamDefaultReader<Uint8Array>,
-  ): Promise<Uint8Array | undefined> {
+  ): Promise<Uint8Array | typeof FIN | typeof RESET> {
     this.readPending = true;
     try {
       const result = await reader.read();
-      return result.done ? undefined : result.value;
+      return result.done ? FIN : result.value;
     } catch (err) {
-      // The peer reset the stream or the connection died: the contract is
-      // that frames() simply ends; the connection reports why.
+      // The contract is that frames() simply ends; the connection reports
+      // why it went, if it did.
       this.ctx.logger.debug(
         { stream: this.id, err: errorMessage(err) },
         'stream read ended by error',
       );
-      return undefined;
+      return RESET;
     } finally {
       this.readPending = false;
       if (this.peerGone) this.armGrace();
     }
   }
 
-  private decode(decoder: FrameDecoder, chunk: Uint8Array): unknown[] {
+  private endDecoder(decoder: FrameDecoder): void {
+    this.decode(decoder, undefined);
+  }
+
+  /** Pushes `chunk` (or ends the input), counting decode errors. */
+  private decode(
+    decoder: FrameDecoder,
+    chunk: Uint8Array | undefined,
+  ): unknown[] {
     try {
-      return decoder.push(chunk);
+      if (chunk) return decoder.push(chunk);
+      decoder.end();
+      return [];
     } catch (err) {
       const kind =
         err instanceof FrameTooLargeError ? 'too_large' : 'malformed';

@@ -280,7 +280,12 @@ function clientVerifier(
   return async (certs) => {
     const leaf = certs[0];
     const key = leaf ? ed25519KeyOfCert(leaf) : undefined;
-    return key && verify(key) ? undefined : BAD_CERTIFICATE;
+    try {
+      return key && verify(key) ? undefined : BAD_CERTIFICATE;
+    } catch {
+      // A throwing check is a refusal; the handshake must not hang on it.
+      return BAD_CERTIFICATE;
+    }
   };
 }
 

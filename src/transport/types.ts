@@ -52,7 +52,11 @@ export interface Connection {
    * for its bound); a later call replaces the handler.
    */
   onStream(handler: (stream: FrameStream) => void): void;
-  /** Closes the connection and all its streams; idempotent. */
+  /**
+   * Closes the connection and all its streams at once; idempotent. Data
+   * still queued on streams may be lost: the layers above acknowledge
+   * what they need delivered. `reason` reaches the peer's `closed`.
+   */
   close(reason?: string): Promise<void>;
   /** Resolves once closed, with why (local reason, peer, idle timeout). */
   readonly closed: Promise<{ reason: string }>;
@@ -74,7 +78,7 @@ export interface ListenOptions {
    * are not asked for certificates (their `peerPublicKey` is undefined).
    */
   verifyClient?: (peerPublicKey: Uint8Array) => boolean;
-  /** Largest frame accepted on accepted connections; default 16 MiB. */
+  /** Largest frame accepted (and sent) per connection; 16 MiB. */
   maxFrameBytes?: number;
   /** Aborting stops the listener. */
   signal?: AbortSignal;
@@ -88,7 +92,7 @@ export interface ConnectOptions {
   identity?: TlsIdentity;
   /** Refuse the server unless its certificate holds this Ed25519 key. */
   expectedServerKey?: Uint8Array;
-  /** Largest frame accepted on this connection; default 16 MiB. */
+  /** Largest frame accepted (and sent) on this connection; 16 MiB. */
   maxFrameBytes?: number;
   /** Handshake deadline in ms; default 15 000 (see native-notes.md). */
   timeoutMs?: number;

@@ -20,6 +20,7 @@ import { WRITE_RAW } from '../../src/transport/frame-stream.ts';
 import {
   FrameTooLargeError,
   MalformedFrameError,
+  TruncatedFrameError,
 } from '../../src/wire/index.ts';
 
 /** Makes a transport; `maxStreams` is the per-connection stream limit. */
@@ -42,6 +43,26 @@ export function withTimeout<T>(p: Promise<T>, ms: number, message: string) {
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Writes raw bytes on a stream, bypassing framing. */
+function rawWrite(stream: FrameStream, bytes: Uint8Array): Promise<void> {
+  const raw = stream as unknown as Record<
+    typeof WRITE_RAW,
+    (b: Uint8Array) => Promise<void>
+  >;
+  return raw[WRITE_RAW](bytes);
+}
+
+/** Resolves once `done()` holds, failing after 5 s. */
+async function waitFor(done: () => boolean, message: string) {
+  await withTimeout(
+    (async () => {
+      while (!done()) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    5000,
+    message,
+  );
 }
 
 /** A server that answers every frame `f` with `{ echo: f }`. */
@@ -136,7 +157,7 @@ export function transportConformance(
     const f = await fixture(t, make);
     const c = await f.connect(await f.listen());
     const s = await c.openStream();
-    const sent = Array.from({ length: 500 }, (_, i) => ({ i }));
+    const sent = Array.from({ length: 200 }, (_, i) => ({ i }));
     await s.sendMany(sent);
     const got: unknown[] = [];
     for await (const frame of s.frames()) {
@@ -247,11 +268,7 @@ export function transportConformance(
     const c = await f.connect(await f.listen());
     const bad = await c.openStream();
     const good = await c.openStream();
-    const raw = bad as unknown as Record<
-      typeof WRITE_RAW,
-      (b: Uint8Array) => Promise<void>
-    >;
-    await raw[WRITE_RAW](new Uint8Array([0, 0, 0, 3, 0xff, 0xfe, 0xfd]));
+    await rawWrite(bad, new Uint8Array([0, 0, 0, 3, 0xff, 0xfe, 0xfd]));
     t.same(await firstFrame(bad), { error: 'MalformedFrameError' });
     await good.send('fine');
     t.same(await firstFrame(good), { echo: 'fine' });
@@ -277,21 +294,42 @@ export function transportConformance(
     const s1 = await c.openStream();
     await s1.sendMany(['ok', 'x'.repeat(100)]);
     const s2 = await c.openStream();
-    const raw = s2 as unknown as Record<
-      typeof WRITE_RAW,
-      (b: Uint8Array) => Promise<void>
-    >;
-    await raw[WRITE_RAW](new Uint8Array([0, 0, 0, 1, 0xff]));
-    await withTimeout(
-      (async () => {
-        while (got.length < 3) await new Promise((r) => setTimeout(r, 10));
-      })(),
-      5000,
-      'errors not seen',
-    );
+    await rawWrite(s2, new Uint8Array([0, 0, 0, 1, 0xff]));
+    await waitFor(() => got.length >= 3, 'errors not seen');
     t.ok(got.includes('ok'), 'frames before the bad one arrive');
     t.ok(got.some((x) => x instanceof FrameTooLargeError));
     t.ok(got.some((x) => x instanceof MalformedFrameError));
+  });
+
+  test('a frame cut by FIN is truncated, one cut by a reset is not', async (t) => {
+    const f = await fixture(t, make);
+    const outcomes: unknown[] = [];
+    const l = await f.listen({
+      onConnection: (c) =>
+        c.onStream((s) => {
+          void (async () => {
+            try {
+              for await (const x of s.frames()) void x;
+              outcomes.push('ended');
+            } catch (err) {
+              outcomes.push(err);
+            }
+          })();
+        }),
+    });
+    const c = await f.connect(l);
+    const partial = new Uint8Array([0, 0, 0, 9, 0x82]);
+    const cut = await c.openStream();
+    await rawWrite(cut, partial);
+    await cut.close();
+    await waitFor(() => outcomes.length === 1, 'no outcome after FIN');
+    t.type(outcomes[0], TruncatedFrameError);
+    const reset = await c.openStream();
+    await rawWrite(reset, partial);
+    await new Promise((r) => setTimeout(r, 100));
+    await c.close('gone');
+    await waitFor(() => outcomes.length === 2, 'no outcome after reset');
+    t.equal(outcomes[1], 'ended');
   });
 
   test('closing a stream ends the peer side', async (t) => {
@@ -387,13 +425,23 @@ export function transportConformance(
     t.same(await firstFrame(s), { echo: 'x' });
   });
 
-  test('stopping a listener closes its connections', async (t) => {
+  test('an aborted connect rejects with the reason', async (t) => {
     const f = await fixture(t, make);
     const l = await f.listen();
+    const signal = AbortSignal.abort(new Error('not now'));
+    await t.rejects(f.connect(l, { signal }), /not now/);
+  });
+
+  test('stopping a listener closes its connections', async (t) => {
+    const f = await fixture(t, make);
+    let accepted: () => void = () => undefined;
+    const serverSide = new Promise<void>((r) => (accepted = r));
+    const l = await f.listen({ onConnection: () => accepted() });
     const c = await f.connect(l);
+    await withTimeout(serverSide, 5000, 'never accepted');
     await l.stop();
     await l.stop();
     const r = await withTimeout(c.closed, 5000, 'client not closed');
-    t.match(r.reason, /server stopping|closed/);
+    t.match(r.reason, /server stopping/);
   });
 }

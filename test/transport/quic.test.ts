@@ -73,6 +73,20 @@ t.test('quic: connecting to nothing fails within timeoutMs', async (t) => {
   t.ok(Date.now() - started < 3000, 'gave up in time');
 });
 
+t.test('quic: aborting a pending connect rejects at once', async (t) => {
+  const ac = new AbortController();
+  const started = Date.now();
+  const pending = quick().connect({
+    host: '127.0.0.1',
+    port: 9,
+    timeoutMs: 10_000,
+    signal: ac.signal,
+  });
+  setTimeout(() => ac.abort(new Error('operator gave up')), 100);
+  await t.rejects(pending, /operator gave up/);
+  t.ok(Date.now() - started < 2000, 'did not wait for the timeout');
+});
+
 t.test('quic: frames() ends when the peer stops without FIN', async (t) => {
   const transport = quick();
   const identity = await createTlsIdentity(new Uint8Array(32).fill(1));

@@ -28,13 +28,13 @@ export class SubscriptionIndex {
   /** Registers (or moves) `queue` to `pattern` in namespace `ns`. */
   add(ns: string, pattern: string, queue: QueueId): void {
     this.remove(queue);
-    let node = this.roots.get(ns);
+    let node: Node | undefined = this.roots.get(ns);
     if (!node) {
       node = newNode();
       this.roots.set(ns, node);
     }
     for (const seg of pattern.split('/')) {
-      let next = node.children.get(seg);
+      let next: Node | undefined = node.children.get(seg);
       if (!next) {
         next = newNode();
         node.children.set(seg, next);

@@ -5,3 +5,4 @@
 export * from './errors.ts';
 export * from './codec.ts';
 export * from './framing.ts';
+export * from './frames.ts';

@@ -136,10 +136,13 @@ export class Verifier {
   ): Promise<VerifyResult> {
     validatePattern(req.resource);
     if (!isPermission(req.permission)) {
-      throw new InvalidArgumentError(`unknown permission ${req.permission}`, {
-        argument: 'permission',
-        reason: String(req.permission),
-      });
+      throw new InvalidArgumentError(
+        `unknown permission ${String(req.permission)}`,
+        {
+          argument: 'permission',
+          reason: String(req.permission),
+        },
+      );
     }
     const proofHash = proof instanceof Proof ? proof.hash : hashOf(proof);
     const key = [

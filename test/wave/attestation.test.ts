@@ -15,7 +15,7 @@ import { encodeSigned } from '../../src/wave/fields.ts';
 import { decode, encode } from '../../src/wire/index.ts';
 import { flip, grant, world } from './fixtures.ts';
 
-t.test('attestation: round trips with every field', async (t) => {
+void t.test('attestation: round trips with every field', (t) => {
   const { clock, ns, nsId, entity } = world();
   const s = entity();
   const a = Attestation.create(ns, {
@@ -38,17 +38,19 @@ t.test('attestation: round trips with every field', async (t) => {
   t.notOk(b.grants('publish', 'a/*'));
   t.notOk(b.grants('subscribe', 'a/x'));
   t.ok(Object.isFrozen(b.statements));
+  t.end();
 });
 
-t.test('attestation: embeds the subject entity when given one', async (t) => {
+void t.test('attestation: embeds the subject entity when given one', (t) => {
   const { clock, ns, nsId, entity } = world();
   const s = entity();
   const a = grant(ns, s, { namespace: nsId, clock, indirections: 3 });
   t.equal(a.subjectEntity?.hash, s.hash);
   t.equal(Attestation.decode(a.bytes).indirections, 3);
+  t.end();
 });
 
-t.test('attestation: creation refuses bad input', async (t) => {
+void t.test('attestation: creation refuses bad input', (t) => {
   const { clock, ns, nsId } = world();
   const base = {
     subject: ns.hash,
@@ -100,9 +102,10 @@ t.test('attestation: creation refuses bad input', async (t) => {
     () => Attestation.create(ns, { ...base, namespace: 'nope' as NamespaceId }),
     InvalidHashError,
   );
+  t.end();
 });
 
-t.test('attestation: every single-byte change is caught', async (t) => {
+void t.test('attestation: every single-byte change is caught', (t) => {
   const { clock, ns, nsId, entity } = world();
   const bytes = grant(ns, entity().hash, { namespace: nsId, clock }).bytes;
   let caught = 0;
@@ -119,6 +122,7 @@ t.test('attestation: every single-byte change is caught', async (t) => {
     }
   }
   t.equal(caught, bytes.length);
+  t.end();
 });
 
 /** A tbs like Attestation.create's, with `patch` applied, signed by `by`. */
@@ -133,9 +137,9 @@ function forge(
   return encodeSigned({ tbs, sig: signObject(by, 'attestation', tbs) });
 }
 
-t.test(
+void t.test(
   'attestation: naming the namespace but embedding another key fails',
-  async (t) => {
+  (t) => {
     const { clock, ns, nsId, entity } = world();
     const mallory = entity();
     const a = grant(ns, mallory.hash, { namespace: nsId, clock });
@@ -151,12 +155,13 @@ t.test(
       message: /signature does not verify/,
     });
     t.ok(Attestation.decode(forge(a, ns, {})), 'the honest signer passes');
+    t.end();
   },
 );
 
-t.test(
+void t.test(
   'attestation: signature of another object kind does not pass',
-  async (t) => {
+  (t) => {
     const { clock, ns, nsId } = world();
     const a = grant(ns, ns.hash, { namespace: nsId, clock });
     const env = decode(a.bytes) as { tbs: Uint8Array };
@@ -170,12 +175,13 @@ t.test(
       () => Attestation.decode(encodeSigned({ tbs: env.tbs, sig: asEntity })),
       ObjectSignatureError,
     );
+    t.end();
   },
 );
 
-t.test(
+void t.test(
   'attestation: revocation secret is derived from the attester',
-  async (t) => {
+  (t) => {
     const { clock, ns, nsId, entity } = world();
     const other = entity();
     const a = grant(ns, other.hash, { namespace: nsId, clock });
@@ -186,5 +192,6 @@ t.test(
     const reread = Entity.decodeSecret(ns.encodeSecret());
     t.same([...Attestation.decode(a.bytes).revocationSecret(reread)], [...sa]);
     t.throws(() => a.revocationSecret(other), InvalidArgumentError);
+    t.end();
   },
 );

@@ -18,7 +18,7 @@ import { flip } from './fixtures.ts';
 
 const msg = new TextEncoder().encode('hello');
 
-t.test('entity: public part round trips and keeps its hash', async (t) => {
+void t.test('entity: public part round trips and keeps its hash', (t) => {
   const e = Entity.create();
   const pub = PublicEntity.decode(e.publicEntity.bytes);
   t.equal(pub.hash, e.hash);
@@ -31,9 +31,10 @@ t.test('entity: public part round trips and keeps its hash', async (t) => {
   );
   t.ok(pub.verify(msg, e.sign(msg)));
   t.notOk(pub.verify(msg, Entity.create().sign(msg)));
+  t.end();
 });
 
-t.test('entity: validity window defaults and options', async (t) => {
+void t.test('entity: validity window defaults and options', (t) => {
   const clock = new ManualClock();
   const now = clock.now();
   const e = Entity.create({ clock });
@@ -48,9 +49,10 @@ t.test('entity: validity window defaults and options', async (t) => {
     () => Entity.create({ clock, notBeforeMs: now + 2000, expiryMs: 1000 }),
     { message: /notBeforeMs is not before expiry/ },
   );
+  t.end();
 });
 
-t.test('entity: secret file round trips without a passphrase', async (t) => {
+void t.test('entity: secret file round trips without a passphrase', (t) => {
   const e = Entity.create();
   const text = e.encodeSecret();
   t.match(text, /^-----BEGIN WAVEMQ ENTITY SECRET-----\n/);
@@ -58,9 +60,10 @@ t.test('entity: secret file round trips without a passphrase', async (t) => {
   t.equal(back.hash, e.hash);
   t.same([...back.signingSeed], [...e.signingSeed]);
   t.ok(e.publicEntity.verify(msg, back.sign(msg)));
+  t.end();
 });
 
-t.test('entity: sealed secret file needs the right passphrase', async (t) => {
+void t.test('entity: sealed secret file needs the right passphrase', (t) => {
   const e = Entity.create();
   const text = e.encodeSecret('correct horse');
   t.notMatch(text, /correct horse/);
@@ -80,11 +83,12 @@ t.test('entity: sealed secret file needs the right passphrase', async (t) => {
     t.notMatch((err as Error).message, /horse/);
   }
   t.throws(() => e.encodeSecret(''), InvalidArgumentError);
+  t.end();
 });
 
-t.test(
+void t.test(
   'entity: a sealed file keeps keys unreadable without the key',
-  async (t) => {
+  (t) => {
     const e = Entity.create();
     const { bytes } = dearmor(e.encodeSecret('pw'));
     const body = decode(bytes) as Record<string, unknown>;
@@ -93,21 +97,23 @@ t.test(
     t.equal(sealed['kdf'], 'argon2id13');
     const raw = Buffer.from(sealed['box'] as Uint8Array);
     t.equal(raw.indexOf(Buffer.from(e.signingSeed)), -1);
+    t.end();
   },
 );
 
-t.test('entity: hostile KDF cost in a sealed file is refused', async (t) => {
+void t.test('entity: hostile KDF cost in a sealed file is refused', (t) => {
   const e = Entity.create();
   const { bytes } = dearmor(e.encodeSecret('pw'));
   const body = decode(bytes) as Record<string, Record<string, unknown>>;
   body['sealed']!['memLimitBytes'] = 8 * 1024 ** 3;
   const text = armor(LABELS.entitySecret, encode(body));
   t.throws(() => Entity.decodeSecret(text, 'pw'), MalformedObjectError);
+  t.end();
 });
 
-t.test(
+void t.test(
   'entity: every single-byte change to the public entity is caught',
-  async (t) => {
+  (t) => {
     const bytes = Entity.create().publicEntity.bytes;
     for (let i = 0; i < bytes.length; i++) {
       for (const mask of [0x01, 0x80]) {
@@ -124,12 +130,13 @@ t.test(
       }
     }
     t.pass(`${bytes.length} positions checked`);
+    t.end();
   },
 );
 
-t.test(
+void t.test(
   'entity: a secret file with keys of another entity is refused',
-  async (t) => {
+  (t) => {
     const a = Entity.create();
     const b = Entity.create();
     const ba = decode(dearmor(a.encodeSecret()).bytes) as Record<
@@ -145,10 +152,11 @@ t.test(
     t.throws(() => Entity.decodeSecret(text), {
       message: `keys do not belong to entity ${a.hash}`,
     });
+    t.end();
   },
 );
 
-t.test('entity: a public file is not a secret file', async (t) => {
+void t.test('entity: a public file is not a secret file', (t) => {
   const e = Entity.create();
   t.throws(() => Entity.decodeSecret(e.publicEntity.encodeFile()), {
     message: /holds WAVEMQ ENTITY, expected WAVEMQ ENTITY SECRET/,
@@ -157,4 +165,5 @@ t.test('entity: a public file is not a secret file', async (t) => {
     () => PublicEntity.decode(new Uint8Array([1, 2, 3])),
     MalformedObjectError,
   );
+  t.end();
 });

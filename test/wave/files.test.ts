@@ -17,7 +17,6 @@ import {
   readPublicEntity,
   writeSecretFile,
   WrongPassphraseError,
-  type AttestationSummary,
   type ProofSummary,
 } from '../../src/wave/index.ts';
 import { grant, world } from './fixtures.ts';
@@ -34,9 +33,9 @@ function fixtures() {
   return { ...w, s, a, proof: Proof.fromPath([a]) };
 }
 
-t.test(
+void t.test(
   'files: every object kind reads back from its armored text',
-  async (t) => {
+  (t) => {
     const { ns, s, a, proof } = fixtures();
     const secret = readObject(s.encodeSecret());
     t.equal(secret.kind, 'entity-secret');
@@ -53,12 +52,13 @@ t.test(
     t.equal(att.kind === 'attestation' && att.attestation.hash, a.hash);
     const p = readObject('some text before\n' + proof.encodeFile());
     t.equal(p.kind === 'proof' && p.proof.hash, proof.hash);
+    t.end();
   },
 );
 
-t.test(
+void t.test(
   'files: armored text has the documented labels and line width',
-  async (t) => {
+  (t) => {
     const { ns, a, proof } = fixtures();
     for (const [text, label] of [
       [ns.encodeSecret(), 'WAVEMQ ENTITY SECRET'],
@@ -71,33 +71,30 @@ t.test(
       t.equal(lines.at(-1), `-----END ${label}-----`);
       t.ok(lines.every((l) => l.length <= 64 || l.startsWith('-----')));
     }
+    t.end();
   },
 );
 
-t.test(
-  'files: unknown or broken files are refused with a reason',
-  async (t) => {
-    t.throws(() => readObject('hello'), { message: /no -----BEGIN WAVEMQ/ });
-    t.throws(
-      () =>
-        readObject(
-          '-----BEGIN WAVEMQ THING-----\nAAAA\n' +
-            '-----END WAVEMQ THING-----\n',
-        ),
-      { message: /unknown object kind/ },
-    );
-    t.throws(
-      () =>
-        readObject(
-          '-----BEGIN WAVEMQ PROOF-----\n%%%\n' +
-            '-----END WAVEMQ PROOF-----\n',
-        ),
-      MalformedObjectError,
-    );
-  },
-);
+void t.test('files: unknown or broken files are refused with a reason', (t) => {
+  t.throws(() => readObject('hello'), { message: /no -----BEGIN WAVEMQ/ });
+  t.throws(
+    () =>
+      readObject(
+        '-----BEGIN WAVEMQ THING-----\nAAAA\n' + '-----END WAVEMQ THING-----\n',
+      ),
+    { message: /unknown object kind/ },
+  );
+  t.throws(
+    () =>
+      readObject(
+        '-----BEGIN WAVEMQ PROOF-----\n%%%\n' + '-----END WAVEMQ PROOF-----\n',
+      ),
+    MalformedObjectError,
+  );
+  t.end();
+});
 
-t.test('files: inspect gives a JSON summary without secrets', async (t) => {
+void t.test('files: inspect gives a JSON summary without secrets', (t) => {
   const { clock, ns, s, a, proof, nsId } = fixtures();
   const sum = inspectObject(readObject(s.encodeSecret()), { clock });
   const json = JSON.stringify(sum);
@@ -109,7 +106,7 @@ t.test('files: inspect gives a JSON summary without secrets', async (t) => {
   t.notOk(json.includes(Buffer.from(s.signingSeed).toString('base64url')));
   t.notOk(json.includes(Buffer.from(s.revocationSecret).toString('base64url')));
   const as = inspectObject({ kind: 'attestation', attestation: a }, { clock });
-  t.same(as as AttestationSummary, {
+  t.same(as, {
     kind: 'attestation',
     hash: a.hash,
     attester: ns.hash,
@@ -137,9 +134,10 @@ t.test('files: inspect gives a JSON summary without secrets', async (t) => {
       .path[0]!.validity.status,
     'expired',
   );
+  t.end();
 });
 
-t.test('files: secret files are written with mode 0600', async (t) => {
+void t.test('files: secret files are written with mode 0600', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'wave-files-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'a.ent');
@@ -155,9 +153,9 @@ t.test('files: secret files are written with mode 0600', async (t) => {
   await t.rejects(writeSecretFile(join(dir, 'missing', 'x'), 'x'));
 });
 
-t.test(
+void t.test(
   'files: the public entity reads from any entity file, sealed too',
-  async (t) => {
+  (t) => {
     const { ns, a } = fixtures();
     t.equal(readPublicEntity(ns.encodeSecret('pw')).hash, ns.hash);
     t.equal(readPublicEntity(ns.encodeSecret()).hash, ns.hash);
@@ -165,5 +163,6 @@ t.test(
     t.throws(() => readPublicEntity(a.encodeFile()), {
       message: /holds WAVEMQ ATTESTATION, not an entity/,
     });
+    t.end();
   },
 );

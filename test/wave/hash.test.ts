@@ -13,7 +13,7 @@ import { blake2b256 } from '../../src/wave/sodium.ts';
 
 const LEGACY = 'GyAlyQyfJuai4MCyg6Rx9KkxnZZXWyDaIo0EXGY9-WEq6w==';
 
-t.test('hash: object ids are 36-byte BLAKE2b-256 multihashes', async (t) => {
+void t.test('hash: object ids are 36-byte BLAKE2b-256 multihashes', (t) => {
   const h = hashOf(new Uint8Array([1, 2, 3]));
   const bytes = hashToBytes(h);
   t.equal(bytes.length, 36);
@@ -21,19 +21,21 @@ t.test('hash: object ids are 36-byte BLAKE2b-256 multihashes', async (t) => {
   t.same([...bytes.subarray(4)], [...blake2b256(new Uint8Array([1, 2, 3]))]);
   t.match(h, /^[A-Za-z0-9_-]{48}$/, 'base64url without padding');
   t.ok(isBlake2bHash(h));
+  t.end();
 });
 
-t.test(
+void t.test(
   'hash: legacy Keccak-256 multihashes parse to canonical form',
-  async (t) => {
+  (t) => {
     const h = parseHash(LEGACY);
     t.equal(h, LEGACY.replace(/=+$/, ''));
     t.equal(hashToBytes(h).length, 34);
     t.notOk(isBlake2bHash(h));
+    t.end();
   },
 );
 
-t.test('hash: every accepted spelling gives one canonical id', async (t) => {
+void t.test('hash: every accepted spelling gives one canonical id', (t) => {
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), (data) => {
       const h = hashOf(data);
@@ -47,9 +49,10 @@ t.test('hash: every accepted spelling gives one canonical id', async (t) => {
     }),
   );
   t.pass();
+  t.end();
 });
 
-t.test('hash: malformed ids are refused with the input named', async (t) => {
+void t.test('hash: malformed ids are refused with the input named', (t) => {
   const good = hashOf(new Uint8Array([9]));
   const cases: [string, RegExp][] = [
     ['', /digest|code/],
@@ -82,12 +85,11 @@ t.test('hash: malformed ids are refused with the input named', async (t) => {
       t.equal(e.code, 'INVALID_HASH');
     }
   }
+  t.end();
 });
 
-t.test(
-  'hash: revocation commitment is BLAKE2b-256 of the secret',
-  async (t) => {
-    const secret = new Uint8Array(32).fill(7);
-    t.same([...revocationCommitment(secret)], [...blake2b256(secret)]);
-  },
-);
+void t.test('hash: revocation commitment is BLAKE2b-256 of the secret', (t) => {
+  const secret = new Uint8Array(32).fill(7);
+  t.same([...revocationCommitment(secret)], [...blake2b256(secret)]);
+  t.end();
+});

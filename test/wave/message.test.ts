@@ -27,11 +27,11 @@ function fields(i: number): MessageFields {
     seq: i,
     publishedAtMs: 1_700_000_000_000 + i,
     persist: false,
-    proofHash: signer.hash as EntityHash,
+    proofHash: signer.hash,
   };
 }
 
-t.test('message digest: every field changes the digest', async (t) => {
+void t.test('message digest: every field changes the digest', (t) => {
   const base = fields(1);
   const d0 = Buffer.from(messageDigest(base)).toString('hex');
   t.equal(messageDigest(base).length, 32);
@@ -58,37 +58,36 @@ t.test('message digest: every field changes the digest', async (t) => {
   const a = messageDigest({ ...base, originRouter: 'ab', sessionId: 'c' });
   const b = messageDigest({ ...base, originRouter: 'a', sessionId: 'bc' });
   t.notSame([...a], [...b]);
+  t.end();
 });
 
-t.test(
-  'message digest: non-integer sequence numbers are refused',
-  async (t) => {
-    t.throws(
-      () => messageDigest({ ...fields(1), seq: 1.5 }),
-      InvalidArgumentError,
-    );
-    t.throws(
-      () => messageDigest({ ...fields(1), seq: -1 }),
-      InvalidArgumentError,
-    );
-    t.throws(
-      () =>
-        requestDigest({
-          kind: 'query',
-          ns: 'n',
-          pattern: 'a',
-          requester: 'r',
-          id: '',
-          expiryMs: 0.5,
-          ts: 0,
-          proofHash: 'h',
-        }),
-      InvalidArgumentError,
-    );
-  },
-);
+void t.test('message digest: non-integer sequence numbers are refused', (t) => {
+  t.throws(
+    () => messageDigest({ ...fields(1), seq: 1.5 }),
+    InvalidArgumentError,
+  );
+  t.throws(
+    () => messageDigest({ ...fields(1), seq: -1 }),
+    InvalidArgumentError,
+  );
+  t.throws(
+    () =>
+      requestDigest({
+        kind: 'query',
+        ns: 'n',
+        pattern: 'a',
+        requester: 'r',
+        id: '',
+        expiryMs: 0.5,
+        ts: 0,
+        proofHash: 'h',
+      }),
+    InvalidArgumentError,
+  );
+  t.end();
+});
 
-t.test('request digest: binds kind, pattern, requester and time', async (t) => {
+void t.test('request digest: binds kind, pattern, requester and time', (t) => {
   const r = {
     kind: 'subscribe' as const,
     ns: 'n',
@@ -113,9 +112,10 @@ t.test('request digest: binds kind, pattern, requester and time', async (t) => {
   t.ok(
     signer.publicEntity.verify(requestDigest(r), signer.sign(requestDigest(r))),
   );
+  t.end();
 });
 
-t.test('batch signature: one Ed25519 verify covers the batch', async (t) => {
+void t.test('batch signature: one Ed25519 verify covers the batch', (t) => {
   const digests = Array.from({ length: 5 }, (_, i) => messageDigest(fields(i)));
   const sigs = signDigests(signer, digests);
   t.equal(sigs.length, 5);
@@ -123,14 +123,16 @@ t.test('batch signature: one Ed25519 verify covers the batch', async (t) => {
   const v = new SignatureVerifier();
   digests.forEach((d, i) => t.ok(v.verify(d, sigs[i]!, key), `message ${i}`));
   t.same(v.stats, { verifies: 1, rootHits: 4, failures: 0 });
+  t.end();
 });
 
-t.test('batch signature: a batch of one has an empty path', async (t) => {
+void t.test('batch signature: a batch of one has an empty path', (t) => {
   const d = messageDigest(fields(0));
   const [sig] = signDigests(signer, [d]);
   t.same(sig!.path, []);
   t.ok(new SignatureVerifier().verify(d, sig!, key));
   t.same(signDigests(signer, []), []);
+  t.end();
 });
 
 function tamper(sig: MessageSignature, what: string): MessageSignature {
@@ -156,9 +158,9 @@ function tamper(sig: MessageSignature, what: string): MessageSignature {
   }
 }
 
-t.test(
+void t.test(
   'batch signature: tampering any message or signature part fails',
-  async (t) => {
+  (t) => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 40 }),
@@ -195,19 +197,21 @@ t.test(
       { numRuns: 200 },
     );
     t.pass();
+    t.end();
   },
 );
 
-t.test('batch signature: another key is refused', async (t) => {
+void t.test('batch signature: another key is refused', (t) => {
   const d = messageDigest(fields(0));
   const [sig] = signDigests(signer, [d]);
   const other = Entity.create().publicEntity.signingKey;
   const v = new SignatureVerifier();
   t.ok(v.verify(d, sig!, key));
   t.notOk(v.verify(d, sig!, other), 'a cached root is per key');
+  t.end();
 });
 
-t.test('batch signature: the root cache is bounded', async (t) => {
+void t.test('batch signature: the root cache is bounded', (t) => {
   const batches = [0, 1, 2].map((b) => {
     const ds = [
       messageDigest(fields(10 * b)),
@@ -221,9 +225,10 @@ t.test('batch signature: the root cache is bounded', async (t) => {
   t.equal(v.stats.rootHits, 1);
   v.verify(batches[0]!.ds[1]!, batches[0]!.sigs[1]!, key);
   t.equal(v.stats.verifies, 4, 'the first root was evicted');
+  t.end();
 });
 
-t.test('batch signature: an inner node cannot pass as a message', async (t) => {
+void t.test('batch signature: an inner node cannot pass as a message', (t) => {
   const digests = [0, 1, 2, 3].map((i) => messageDigest(fields(i)));
   const sigs = signDigests(signer, digests);
   const s0 = sigs[0]!;
@@ -234,4 +239,5 @@ t.test('batch signature: an inner node cannot pass as a message', async (t) => {
   t.ok(v.verify(digests[0]!, s0, key));
   t.notOk(v.verify(node0, { ...s0, index: 0, path: [s0.path[1]!] }, key));
   t.notOk(v.verify(node0, { ...s0, index: 0, path: [] }, key));
+  t.end();
 });

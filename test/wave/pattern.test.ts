@@ -68,15 +68,16 @@ function subset(b: Uint32Array, a: Uint32Array): boolean {
   return b.every((v, i) => (v & ~a[i]!) === 0);
 }
 
-t.test('pattern: validation accepts the documented forms', async (t) => {
+void t.test('pattern: validation accepts the documented forms', (t) => {
   for (const p of ['a', 'a/b', '+', '*', 'a/*/b', '+/+/*', 'x-_.,()~:@=9']) {
     t.doesNotThrow(() => validatePattern(p), p);
   }
   validateUri('sensors/temp/room-1');
   t.pass();
+  t.end();
 });
 
-t.test('pattern: validation names the problem', async (t) => {
+void t.test('pattern: validation names the problem', (t) => {
   const cases: [string, RegExp][] = [
     ['', /empty/],
     ['/a', /empty segment at position 0/],
@@ -95,9 +96,10 @@ t.test('pattern: validation names the problem', async (t) => {
   }
   t.throws(() => validateUri('a/+'), InvalidUriError);
   t.throws(() => validateUri('a/*'), { message: /wildcard '\*'/ });
+  t.end();
 });
 
-t.test('pattern: examples of coverage', async (t) => {
+void t.test('pattern: examples of coverage', (t) => {
   t.ok(covers('*', 'a/b'));
   t.ok(covers('a/*', 'a/*'));
   t.ok(covers('a/*', 'a'), 'star matches zero segments');
@@ -111,38 +113,37 @@ t.test('pattern: examples of coverage', async (t) => {
   t.same(intersect('a/+/*', '*/b'), ['a/b', 'a/+/*/b']);
   t.same(intersect('a/+', 'b/+'), []);
   t.same(intersect('*', 'a/+'), ['a/+']);
+  t.end();
 });
 
-t.test(
-  'pattern: every small pattern pair agrees with the oracle',
-  async (t) => {
-    let checked = 0;
-    for (const p of SMALL) {
-      for (const [i, w] of WORDS.entries()) {
-        if (i % 7 !== 0) continue; // a sample suffices here; sets cover all
-        if (matches(p, w.join('/')) !== oracle(p.split('/'), w)) {
-          t.fail(`matches(${p}, ${w.join('/')})`);
-        }
-      }
-      for (const q of SMALL) {
-        const want = subset(setOf(q), setOf(p));
-        if (covers(p, q) !== want) t.fail(`covers(${p}, ${q}) != ${want}`);
-        const inter = setOf(p).map((v, k) => v & setOf(q)[k]!);
-        const union = new Uint32Array(inter.length);
-        for (const r of intersect(p, q)) {
-          validatePattern(r);
-          setOf(r).forEach((v, k) => (union[k]! |= v));
-        }
-        if (!union.every((v, k) => v === inter[k])) {
-          t.fail(`intersect(${p}, ${q}) = ${intersect(p, q).join(' | ')}`);
-        }
-        checked++;
+void t.test('pattern: every small pattern pair agrees with the oracle', (t) => {
+  let checked = 0;
+  for (const p of SMALL) {
+    for (const [i, w] of WORDS.entries()) {
+      if (i % 7 !== 0) continue; // a sample suffices here; sets cover all
+      if (matches(p, w.join('/')) !== oracle(p.split('/'), w)) {
+        t.fail(`matches(${p}, ${w.join('/')})`);
       }
     }
-    t.equal(checked, SMALL.length ** 2);
-    t.ok(SMALL.length > 250);
-  },
-);
+    for (const q of SMALL) {
+      const want = subset(setOf(q), setOf(p));
+      if (covers(p, q) !== want) t.fail(`covers(${p}, ${q}) != ${want}`);
+      const inter = setOf(p).map((v, k) => v & setOf(q)[k]!);
+      const union = new Uint32Array(inter.length);
+      for (const r of intersect(p, q)) {
+        validatePattern(r);
+        setOf(r).forEach((v, k) => (union[k]! |= v));
+      }
+      if (!union.every((v, k) => v === inter[k])) {
+        t.fail(`intersect(${p}, ${q}) = ${intersect(p, q).join(' | ')}`);
+      }
+      checked++;
+    }
+  }
+  t.equal(checked, SMALL.length ** 2);
+  t.ok(SMALL.length > 250);
+  t.end();
+});
 
 const segArb = fc.constantFrom('a', 'b', 'c', '+', '+', '*');
 const patternArb = fc
@@ -165,27 +166,25 @@ function instanceArb(p: string): fc.Arbitrary<string> {
     .map((xs) => xs.join('/'));
 }
 
-t.test(
-  'pattern: covers is sound on instances of longer patterns',
-  async (t) => {
-    const arb = fc
-      .tuple(patternArb, patternArb)
-      .chain(([a, b]) =>
-        fc.tuple(fc.constant(a), fc.constant(b), instanceArb(b)),
-      );
-    fc.assert(
-      fc.property(arb, ([a, b, u]) => {
-        return matches(b, u) && (!covers(a, b) || matches(a, u));
-      }),
-      { numRuns: 3000 },
+void t.test('pattern: covers is sound on instances of longer patterns', (t) => {
+  const arb = fc
+    .tuple(patternArb, patternArb)
+    .chain(([a, b]) =>
+      fc.tuple(fc.constant(a), fc.constant(b), instanceArb(b)),
     );
-    t.pass();
-  },
-);
+  fc.assert(
+    fc.property(arb, ([a, b, u]) => {
+      return matches(b, u) && (!covers(a, b) || matches(a, u));
+    }),
+    { numRuns: 3000 },
+  );
+  t.pass();
+  t.end();
+});
 
-t.test(
+void t.test(
   'pattern: intersect agrees with matches on longer patterns',
-  async (t) => {
+  (t) => {
     const arb = fc
       .tuple(patternArb, patternArb)
       .chain(([a, b]) =>
@@ -202,6 +201,7 @@ t.test(
       { numRuns: 3000 },
     );
     t.pass();
+    t.end();
   },
 );
 
@@ -221,7 +221,7 @@ function canonical(p: string): string {
   return [...segs.slice(0, lo), ...pluses, '*', ...segs.slice(hi)].join('/');
 }
 
-t.test('pattern: covers is a partial order up to equivalence', async (t) => {
+void t.test('pattern: covers is a partial order up to equivalence', (t) => {
   fc.assert(
     fc.property(patternArb, patternArb, patternArb, (a, b, c) => {
       if (!covers(a, a)) return false;
@@ -232,4 +232,5 @@ t.test('pattern: covers is a partial order up to equivalence', async (t) => {
     { numRuns: 3000 },
   );
   t.pass();
+  t.end();
 });

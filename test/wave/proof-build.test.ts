@@ -10,7 +10,7 @@ import {
 } from '../../src/wave/index.ts';
 import { flip, grant, HOUR_MS, world } from './fixtures.ts';
 
-t.test('proof build: finds a direct grant from the namespace', async (t) => {
+void t.test('proof build: finds a direct grant from the namespace', (t) => {
   const { clock, ns, nsId, entity } = world();
   const s = entity();
   const a = grant(ns, s, { namespace: nsId, clock, resource: 'a/*' });
@@ -35,11 +35,12 @@ t.test('proof build: finds a direct grant from the namespace', async (t) => {
     back.path.map((x) => x.hash),
     [a.hash],
   );
+  t.end();
 });
 
-t.test(
+void t.test(
   'proof build: follows delegations that allow enough indirections',
-  async (t) => {
+  (t) => {
     const { clock, ns, nsId, entity } = world();
     const [a, b, s] = [entity(), entity(), entity()];
     const l0 = grant(ns, a, { namespace: nsId, clock, indirections: 2 });
@@ -58,10 +59,11 @@ t.test(
       p.path.map((x) => x.hash),
       [l0.hash, l1.hash, l2.hash],
     );
+    t.end();
   },
 );
 
-t.test('proof build: prefers the shortest path', async (t) => {
+void t.test('proof build: prefers the shortest path', (t) => {
   const { clock, ns, nsId, entity } = world();
   const [a, s] = [entity(), entity()];
   const long0 = grant(ns, a, { namespace: nsId, clock, indirections: 1 });
@@ -79,9 +81,10 @@ t.test('proof build: prefers the shortest path', async (t) => {
     p.path.map((x) => x.hash),
     [direct.hash],
   );
+  t.end();
 });
 
-t.test('proof build: refuses paths that break a rule', async (t) => {
+void t.test('proof build: refuses paths that break a rule', (t) => {
   const { clock, ns, nsId, entity } = world();
   const [a, s] = [entity(), entity()];
   const other = entity().hash as string as NamespaceId;
@@ -142,11 +145,12 @@ t.test('proof build: refuses paths that break a rule', async (t) => {
       `${s.hash} (0 of 0 attestations usable)`,
   });
   t.throws(build([], 'x//y'), InvalidPatternError);
+  t.end();
 });
 
-t.test(
+void t.test(
   'proof build: expiry is the earliest on the path, entities too',
-  async (t) => {
+  (t) => {
     const { clock, ns, nsId, entity } = world();
     const a = entity({ expiryMs: 2 * HOUR_MS });
     const s = entity({ expiryMs: HOUR_MS / 2 });
@@ -154,10 +158,11 @@ t.test(
     const l1 = grant(a, s, { namespace: nsId, clock, expiryMs: 3 * HOUR_MS });
     const p = Proof.fromPath([l0, l1]);
     t.equal(p.expiresAtMs, s.publicEntity.notAfterMs);
+    t.end();
   },
 );
 
-t.test('proof decode: refuses malformed and forged bytes', async (t) => {
+void t.test('proof decode: refuses malformed and forged bytes', (t) => {
   const { clock, ns, nsId, entity } = world();
   const s = entity();
   const p = Proof.fromPath([grant(ns, s, { namespace: nsId, clock })]);
@@ -169,4 +174,5 @@ t.test('proof decode: refuses malformed and forged bytes', async (t) => {
   );
   t.ok(sigAt > 0);
   t.throws(() => Proof.decode(flip(p.bytes, sigAt + 10)), ProofSignatureError);
+  t.end();
 });

@@ -32,7 +32,7 @@ function setup(o: { expiryMs?: number; notBeforeMs?: number } = {}) {
   return { ...w, s, proof, req };
 }
 
-t.test(
+void t.test(
   'verifier cache: a success is reused until the proof expires',
   async (t) => {
     const { clock, proof, req } = setup({ expiryMs: HOUR_MS });
@@ -49,21 +49,24 @@ t.test(
   },
 );
 
-t.test('verifier cache: a failure is remembered only briefly', async (t) => {
-  const { clock, proof, req } = setup({
-    notBeforeMs: new Date(1_700_000_000_000 + 5000).getTime(),
-  });
-  const v = new Verifier({ clock, negativeTtlMs: 10_000 });
-  await t.rejects(v.verify(proof, req), ProofNotYetValidError);
-  clock.advance(6000); // now valid, but the failure is still cached
-  await t.rejects(v.verify(proof, req), ProofNotYetValidError);
-  t.match(v.stats, { hits: 1, misses: 1, failures: 2 });
-  clock.advance(4000);
-  await t.resolves(v.verify(proof, req));
-  t.match(v.stats, { hits: 1, misses: 2, failures: 2 });
-});
+void t.test(
+  'verifier cache: a failure is remembered only briefly',
+  async (t) => {
+    const { clock, proof, req } = setup({
+      notBeforeMs: new Date(1_700_000_000_000 + 5000).getTime(),
+    });
+    const v = new Verifier({ clock, negativeTtlMs: 10_000 });
+    await t.rejects(v.verify(proof, req), ProofNotYetValidError);
+    clock.advance(6000); // now valid, but the failure is still cached
+    await t.rejects(v.verify(proof, req), ProofNotYetValidError);
+    t.match(v.stats, { hits: 1, misses: 1, failures: 2 });
+    clock.advance(4000);
+    await t.resolves(v.verify(proof, req));
+    t.match(v.stats, { hits: 1, misses: 2, failures: 2 });
+  },
+);
 
-t.test('verifier cache: the default negative TTL is 10 s', async (t) => {
+void t.test('verifier cache: the default negative TTL is 10 s', async (t) => {
   const { clock, proof, req } = setup();
   const v = new Verifier({ clock });
   const denied = { ...req, permission: 'query' as const };
@@ -76,7 +79,7 @@ t.test('verifier cache: the default negative TTL is 10 s', async (t) => {
   t.equal(v.stats.misses, 2);
 });
 
-t.test(
+void t.test(
   'verifier cache: size is bounded, least recently used goes',
   async (t) => {
     const { clock, proof, req } = setup();
@@ -93,7 +96,7 @@ t.test(
   },
 );
 
-t.test(
+void t.test(
   'verifier cache: answers are keyed by every part of the request',
   async (t) => {
     const { clock, proof, req, entity } = setup();
@@ -113,15 +116,15 @@ t.test(
   },
 );
 
-t.test(
+void t.test(
   'verifier cache: revocation is asked again after the recheck time',
   async (t) => {
     const { clock, proof, req } = setup({ expiryMs: HOUR_MS });
     let asked = 0;
     const revocation: RevocationChecker = {
-      isRevoked: async () => {
+      isRevoked: () => {
         asked++;
-        return false;
+        return Promise.resolve(false);
       },
     };
     const v = new Verifier({ clock, revocation, revocationRecheckMs: 60_000 });
@@ -136,7 +139,7 @@ t.test(
   },
 );
 
-t.test('verifier cache: clear forgets everything', async (t) => {
+void t.test('verifier cache: clear forgets everything', async (t) => {
   const { clock, proof, req } = setup();
   const v = new Verifier({ clock });
   await v.verify(proof, req);
@@ -146,7 +149,7 @@ t.test('verifier cache: clear forgets everything', async (t) => {
   t.equal(v.stats.misses, 2);
 });
 
-t.test(
+void t.test(
   'verifier metrics: counts hits, misses and failures by code',
   async (t) => {
     const registry = new Registry();
@@ -171,9 +174,9 @@ t.test(
   },
 );
 
-t.test(
+void t.test(
   'wave metrics: every metric is registered under wavemq_wave_',
-  async (t) => {
+  (t) => {
     const registry = new Registry();
     const metrics = createWaveMetrics(registry);
     const names = registry.getMetricsAsArray().map((m) => m.name);
@@ -183,5 +186,6 @@ t.test(
       () => createWaveMetrics(new Registry()),
       'a second registry takes its own copy',
     );
+    t.end();
   },
 );

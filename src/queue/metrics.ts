@@ -28,9 +28,9 @@ export interface QueueMetrics {
   /** Appends refused, by kind and reason (`too_large`). */
   rejected: Counter<'kind' | 'reason'>;
   /** Synced batch writes. */
-  commits: Counter;
+  commits: Counter<never>;
   /** Failed batch writes (callers got a QueueWriteError). */
-  commitFailures: Counter;
+  commitFailures: Counter<never>;
   /** Calls (appends, acks, ...) sharing one synced write. */
   commitCalls: Histogram;
   /** Items appended by one synced write. */
@@ -64,6 +64,105 @@ function kindGauge(
 }
 
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
+const SECONDS_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1];
+
+/** Gauges read at scrape time: [name, help, value of one kind's sample]. */
+const KIND_GAUGES: [string, string, (s: QueueKindSample) => number][] = [
+  ['wavemq_queue_count', 'Queues held', (s) => s.queues],
+  ['wavemq_queue_depth', 'Items stored in queues', (s) => s.depth],
+  ['wavemq_queue_bytes', 'Payload bytes stored in queues', (s) => s.bytes],
+  [
+    'wavemq_queue_oldest_age_seconds',
+    'Age of the oldest stored item, in seconds',
+    (s) => s.oldestAgeMs / 1000,
+  ],
+];
+
+type Registers = Registry[];
+
+function counter<L extends string>(
+  registers: Registers,
+  name: string,
+  help: string,
+  labelNames: L[],
+): Counter<L> {
+  return new Counter({ name, help, labelNames, registers });
+}
+
+function itemCounters(r: Registers) {
+  return {
+    drops: counter(
+      r,
+      'wavemq_queue_drops_total',
+      'Items dropped by queue limits (oldest first)',
+      ['kind', 'reason'],
+    ),
+    appends: counter(
+      r,
+      'wavemq_queue_appends_total',
+      'Items durably appended to queues',
+      ['kind'],
+    ),
+    appendedBytes: counter(
+      r,
+      'wavemq_queue_appended_bytes_total',
+      'Payload bytes durably appended to queues',
+      ['kind'],
+    ),
+    acked: counter(
+      r,
+      'wavemq_queue_acked_total',
+      'Items removed from queues by consumer acks',
+      ['kind'],
+    ),
+    expired: counter(
+      r,
+      'wavemq_queue_expired_total',
+      'Queues deleted for being idle past their expiry',
+      ['kind'],
+    ),
+    rejected: counter(
+      r,
+      'wavemq_queue_rejected_total',
+      'Appends refused (item larger than the queue may hold)',
+      ['kind', 'reason'],
+    ),
+  };
+}
+
+function commitMetrics(registers: Registers) {
+  const histogram = (name: string, help: string, buckets: number[]) =>
+    new Histogram({ name, help, buckets, registers });
+  return {
+    commits: counter(
+      registers,
+      'wavemq_queue_commits_total',
+      'Synced batch writes of the queue store',
+      [],
+    ),
+    commitFailures: counter(
+      registers,
+      'wavemq_queue_commit_failures_total',
+      'Batch writes of the queue store that failed',
+      [],
+    ),
+    commitCalls: histogram(
+      'wavemq_queue_commit_calls',
+      'Calls sharing one synced write (group commit)',
+      BATCH_BUCKETS,
+    ),
+    commitItems: histogram(
+      'wavemq_queue_commit_items',
+      'Items appended by one synced write',
+      [0, ...BATCH_BUCKETS],
+    ),
+    commitSeconds: histogram(
+      'wavemq_queue_commit_seconds',
+      'Time to build and sync one batch write, in seconds',
+      SECONDS_BUCKETS,
+    ),
+  };
+}
 
 /**
  * Declares the queue metrics (`wavemq_queue_*`) in `registry`, labelled by
@@ -71,102 +170,14 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
  * registry.
  */
 export function createQueueMetrics(registry: Registry): QueueMetrics {
-  const registers = [registry];
   const m: QueueMetrics = {
-    drops: new Counter({
-      name: 'wavemq_queue_drops_total',
-      help: 'Items dropped by queue limits (oldest first)',
-      labelNames: ['kind', 'reason'],
-      registers,
-    }),
-    appends: new Counter({
-      name: 'wavemq_queue_appends_total',
-      help: 'Items durably appended to queues',
-      labelNames: ['kind'],
-      registers,
-    }),
-    appendedBytes: new Counter({
-      name: 'wavemq_queue_appended_bytes_total',
-      help: 'Payload bytes durably appended to queues',
-      labelNames: ['kind'],
-      registers,
-    }),
-    acked: new Counter({
-      name: 'wavemq_queue_acked_total',
-      help: 'Items removed from queues by consumer acks',
-      labelNames: ['kind'],
-      registers,
-    }),
-    expired: new Counter({
-      name: 'wavemq_queue_expired_total',
-      help: 'Queues deleted for being idle past their expiry',
-      labelNames: ['kind'],
-      registers,
-    }),
-    rejected: new Counter({
-      name: 'wavemq_queue_rejected_total',
-      help: 'Appends refused (item larger than the queue may hold)',
-      labelNames: ['kind', 'reason'],
-      registers,
-    }),
-    commits: new Counter({
-      name: 'wavemq_queue_commits_total',
-      help: 'Synced batch writes of the queue store',
-      registers,
-    }),
-    commitFailures: new Counter({
-      name: 'wavemq_queue_commit_failures_total',
-      help: 'Batch writes of the queue store that failed',
-      registers,
-    }),
-    commitCalls: new Histogram({
-      name: 'wavemq_queue_commit_calls',
-      help: 'Calls sharing one synced write (group commit)',
-      buckets: BATCH_BUCKETS,
-      registers,
-    }),
-    commitItems: new Histogram({
-      name: 'wavemq_queue_commit_items',
-      help: 'Items appended by one synced write',
-      buckets: [0, ...BATCH_BUCKETS],
-      registers,
-    }),
-    commitSeconds: new Histogram({
-      name: 'wavemq_queue_commit_seconds',
-      help: 'Time to build and sync one batch write, in seconds',
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
-      registers,
-    }),
+    ...itemCounters([registry]),
+    ...commitMetrics([registry]),
     sample: undefined,
   };
-  kindGauge(
-    registry,
-    m,
-    'wavemq_queue_count',
-    'Queues held, by kind',
-    (s) => s.queues,
-  );
-  kindGauge(
-    registry,
-    m,
-    'wavemq_queue_depth',
-    'Items stored in queues',
-    (s) => s.depth,
-  );
-  kindGauge(
-    registry,
-    m,
-    'wavemq_queue_bytes',
-    'Payload bytes stored in queues',
-    (s) => s.bytes,
-  );
-  kindGauge(
-    registry,
-    m,
-    'wavemq_queue_oldest_age_seconds',
-    'Age of the oldest stored item, in seconds',
-    (s) => s.oldestAgeMs / 1000,
-  );
+  for (const [name, help, pick] of KIND_GAUGES) {
+    kindGauge(registry, m, name, help, pick);
+  }
   return m;
 }
 

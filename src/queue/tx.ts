@@ -142,8 +142,13 @@ export class Tx {
   /** Meta of item `seq`, which must be stored or appended by this batch. */
   async metaAt(core: QueueCore, seq: number): Promise<ItemMeta> {
     if (seq > core.counters.tailSeq) {
-      const meta = this.pending.get(core)?.find((m) => m.seq === seq);
-      invariant(meta, 'queue item missing', { queue: core.id, seq });
+      // Appended by this batch: pending seqs are contiguous.
+      const list = this.pending.get(core) ?? [];
+      const meta = list[seq - (list[0]?.seq ?? 0)];
+      invariant(meta?.seq === seq, 'queue item missing', {
+        queue: core.id,
+        seq,
+      });
       return meta;
     }
     const value = await this.kv.get(itemKey(core.id, seq));

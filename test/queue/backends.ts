@@ -5,9 +5,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Test } from 'tap';
 import { ManualClock, type Clock } from '../../src/common/clock.ts';
 import type { QueueId } from '../../src/common/ids.ts';
 import { openDataStore, type DataStore } from '../../src/queue/data-store.ts';
+import type { DurableQueue } from '../../src/queue/durable-queue.ts';
 import {
   QueueManager,
   type QueueManagerOptions,
@@ -133,4 +135,26 @@ export function qid(name: string): QueueId {
 export function manual(): { clock: ManualClock; o: { clock: Clock } } {
   const clock = new ManualClock();
   return { clock, o: { clock } };
+}
+
+/** Payloads of `items` as plain arrays, for comparisons. */
+export const bytesOf = (items: { bytes: Uint8Array }[]): number[][] =>
+  items.map((i) => [...i.bytes]);
+
+/** Opens `backend`, disposed when `t` ends. */
+export async function withHarness(
+  t: Test,
+  backend: Backend,
+  o: Parameters<Backend['open']>[0] = {},
+): Promise<Harness> {
+  const h = await backend.open(o);
+  t.teardown(() => h.dispose());
+  return h;
+}
+
+/** Queue `name` of `m`; throws when it was not recovered. */
+export function reopened(m: QueueManager, name: string): DurableQueue {
+  const q = m.get(qid(name));
+  if (!q) throw new Error(`queue ${name} not recovered`);
+  return q;
 }

@@ -8,34 +8,45 @@ import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.ts';
 import { Agent, payloadText, type ReceivedMessage } from '../agent/index.ts';
 import { parseHostPort } from '../config/index.ts';
+import { Entity } from '../wave/index.ts';
 import { loadEntity, loadProof, readPassphrase, resolveHash } from './objects.ts';
 import { print } from './output.ts';
 
 interface AgentOpts {
   router: string;
-  entity: string;
+  entity?: string;
   proof?: string;
-  namespace: string;
+  namespace?: string;
   passphraseFile?: string;
   json?: boolean;
 }
 
-function agentOptions(cmd: Command): Command {
+function agentOptions(cmd: Command, identity = true): Command {
+  const entity = '--entity <file>';
+  const ns = '--namespace <hash|file>';
+  cmd.option('--router <host:port>', 'router agent address', '127.0.0.1:4516');
+  if (identity) {
+    cmd.requiredOption(entity, 'your entity secret file');
+    cmd.requiredOption(ns, 'namespace');
+  } else {
+    cmd.option(entity, 'your entity secret file (default: a throwaway one)');
+    cmd.option(ns, 'namespace');
+  }
   return cmd
-    .option('--router <host:port>', 'router agent address', '127.0.0.1:4516')
-    .requiredOption('--entity <file>', 'your entity secret file')
     .option('--proof <file>', 'proof granting the permission')
-    .requiredOption('--namespace <hash|file>', 'namespace')
     .option('--passphrase-file <file>', 'passphrase of the entity')
     .option('--json', 'print JSON');
 }
 
 async function connect(o: AgentOpts): Promise<Agent> {
-  const entity = await loadEntity(o.entity, await readPassphrase(o.passphraseFile));
+  // Status needs no grant: a throwaway entity is enough to connect.
+  const entity = o.entity
+    ? await loadEntity(o.entity, await readPassphrase(o.passphraseFile))
+    : Entity.create({ expiryMs: 3600_000 });
   return Agent.connect({
     router: parseHostPort(o.router),
     entity,
-    namespace: await resolveHash(o.namespace),
+    namespace: o.namespace ? await resolveHash(o.namespace) : '',
     ...(o.proof ? { proof: await loadProof(o.proof) } : {}),
   });
 }
@@ -58,7 +69,7 @@ export function addAgentCommands(program: Command): void {
   agentOptions(program.command('query <pattern>'))
     .description('print the persisted messages matching a pattern')
     .action(query);
-  agentOptions(program.command('status'))
+  agentOptions(program.command('status'), false)
     .description("print the router's status")
     .action(status);
 }

@@ -28,6 +28,12 @@ function program(): Command {
   return p;
 }
 
+/** The code to show: the router's own code when it refused a request. */
+function errorCode(err: WavemqError): string {
+  const routerCode = err.data['routerCode'];
+  return typeof routerCode === 'string' ? routerCode : err.code;
+}
+
 /** Runs the CLI on `argv` (process.argv form); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const p = program();
@@ -43,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    const code = err instanceof WavemqError ? ` (${err.code})` : '';
+    const code = err instanceof WavemqError ? ` (${errorCode(err)})` : '';
     console.error(`wavemq: ${errorMessage(err)}${code}`);
     return 1;
   }

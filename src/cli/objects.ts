@@ -10,6 +10,7 @@ import {
   Proof,
   parseHash,
   readObject,
+  readPublicEntity,
   type WaveObject,
 } from '../wave/index.ts';
 
@@ -48,11 +49,7 @@ export async function loadProof(path: string): Promise<Proof> {
  * public), or the hash itself.
  */
 export async function resolveHash(arg: string): Promise<EntityHash> {
-  if (existsSync(arg)) {
-    const obj = await readObjectFile(arg);
-    if (obj.kind === 'entity-secret') return obj.entity.hash;
-    if (obj.kind === 'entity') return obj.entity.hash;
-    throw new Error(`${arg} holds ${obj.kind}, not an entity`);
-  }
+  // A sealed secret file still shows its public part without the passphrase.
+  if (existsSync(arg)) return readPublicEntity(await readFile(arg, 'utf8')).hash;
   return parseHash(arg);
 }

@@ -90,7 +90,8 @@ export class DurableQueue {
     const core = this.#core;
     core.host.assertOpen();
     core.touch();
-    const from = Math.max(Math.floor(afterSeq) + 1, core.counters.headSeq);
+    const after = Number.isNaN(afterSeq) ? -1 : Math.floor(afterSeq);
+    const from = Math.max(after + 1, core.counters.headSeq);
     const to = core.counters.tailSeq;
     const items: QueueItem[] = [];
     if (from > to || o.maxItems < 1) return items;

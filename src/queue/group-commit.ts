@@ -95,11 +95,14 @@ export class GroupCommitter<X> {
     // callers just resolved (one event-loop turn for them to come back):
     // under steady load batches run back to back, and the window only
     // delays the first change after an idle spell.
-    do {
-      await this.runBatch(this.pending.splice(0));
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    } while (this.pending.length > 0);
-    this.running = undefined;
+    try {
+      do {
+        await this.runBatch(this.pending.splice(0));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      } while (this.pending.length > 0);
+    } finally {
+      this.running = undefined;
+    }
   }
 
   private async runBatch(group: Entry<X>[]): Promise<void> {
@@ -124,7 +127,18 @@ export class GroupCommitter<X> {
       return;
     }
     const elapsedMs = performance.now() - startedMs;
-    this.hooks.committed(tx, { jobs: accepted.length, elapsedMs });
+    try {
+      this.hooks.committed(tx, { jobs: accepted.length, elapsedMs });
+    } catch (err) {
+      // Durable but not installed: memory no longer matches the store.
+      // A broken invariant ends the process; on restart, recovery
+      // rebuilds memory from the store, which is consistent.
+      for (const entry of group) entry.reject(err);
+      process.nextTick(() => {
+        throw err;
+      });
+      return;
+    }
     for (const { entry, value } of accepted) entry.resolve(value);
   }
 

@@ -90,9 +90,10 @@ class MemoryLink extends BaseConnection {
     return { id, channel: mine };
   }
 
-  protected override async shutdown(reason: string): Promise<void> {
+  protected override shutdown(reason: string): Promise<void> {
     const peer = this.peer;
     setImmediate(() => peer?.markClosed(`peer closed: ${reason}`));
+    return Promise.resolve();
   }
 
   /** Closes this end as the transport would (no local close call). */

@@ -264,28 +264,30 @@ function serverVerifier(
   expected: Uint8Array | undefined,
   pin: PinState,
 ): TLSVerifyCallback {
-  return async (certs) => {
-    if (!expected) return undefined;
+  return (certs) => {
+    if (!expected) return Promise.resolve(undefined);
     const leaf = certs[0];
     const actual = leaf ? ed25519KeyOfCert(leaf) : undefined;
-    if (actual && sameKey(actual, expected)) return undefined;
+    if (actual && sameKey(actual, expected)) return Promise.resolve(undefined);
     pin.mismatch = { expected: keyText(expected), actual: keyText(actual) };
-    return BAD_CERTIFICATE;
+    return Promise.resolve(BAD_CERTIFICATE);
   };
 }
 
 function clientVerifier(
   verify: (peerPublicKey: Uint8Array) => boolean,
 ): TLSVerifyCallback {
-  return async (certs) => {
+  return (certs) => {
     const leaf = certs[0];
     const key = leaf ? ed25519KeyOfCert(leaf) : undefined;
+    let accepted: boolean;
     try {
-      return key && verify(key) ? undefined : BAD_CERTIFICATE;
+      accepted = key !== undefined && verify(key);
     } catch {
       // A throwing check is a refusal; the handshake must not hang on it.
-      return BAD_CERTIFICATE;
+      accepted = false;
     }
+    return Promise.resolve(accepted ? undefined : BAD_CERTIFICATE);
   };
 }
 

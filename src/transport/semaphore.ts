@@ -6,7 +6,7 @@
 
 interface Waiter {
   resolve: () => void;
-  reject: (err: unknown) => void;
+  reject: (err: Error) => void;
   cleanup: () => void;
 }
 
@@ -24,7 +24,7 @@ export interface SemaphoreOptions {
 export class Semaphore {
   private available: number;
   private readonly waiters: Waiter[] = [];
-  private failure: unknown;
+  private failure: Error | undefined;
 
   constructor(private readonly options: SemaphoreOptions) {
     if (!Number.isInteger(options.permits) || options.permits < 1) {
@@ -50,7 +50,7 @@ export class Semaphore {
    */
   acquire(signal?: AbortSignal): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.available > 0 && this.waiters.length === 0) {
       this.available--;
       return Promise.resolve();
@@ -61,7 +61,7 @@ export class Semaphore {
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         this.remove(waiter);
-        reject(signal?.reason);
+        reject(abortReason(signal));
       };
       const waiter: Waiter = {
         resolve,
@@ -85,7 +85,7 @@ export class Semaphore {
   }
 
   /** Rejects every waiter and every later acquire with `err`. */
-  fail(err: unknown): void {
+  fail(err: Error): void {
     this.failure = err;
     for (const waiter of this.waiters.splice(0)) {
       waiter.cleanup();
@@ -98,4 +98,10 @@ export class Semaphore {
     if (index >= 0) this.waiters.splice(index, 1);
     waiter.cleanup();
   }
+}
+
+/** The signal's reason as an Error (it is one unless a caller chose). */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error(String(reason));
 }

@@ -38,9 +38,23 @@ const NOT_BEFORE = new Date(Date.UTC(2000, 0, 1));
 const NOT_AFTER = new Date(Date.UTC(9999, 11, 31, 23, 59, 59));
 
 type X509Crypto = Parameters<typeof x509.cryptoProvider.set>[0];
-type X509KeyPair = Parameters<
-  typeof x509.X509CertificateGenerator.createSelfSigned
->[0]['keys'];
+
+/**
+ * The part of the generator we use, typed with Node's WebCrypto key type
+ * (the library's own declarations refer to DOM types we do not load).
+ */
+type CreateSelfSigned = (params: {
+  serialNumber: string;
+  name: string;
+  notBefore: Date;
+  notAfter: Date;
+  keys: { privateKey: webcrypto.CryptoKey; publicKey: webcrypto.CryptoKey };
+  signingAlgorithm: { name: string };
+}) => Promise<{ toString(format: 'pem'): string }>;
+
+const createSelfSigned = x509.X509CertificateGenerator.createSelfSigned.bind(
+  x509.X509CertificateGenerator,
+) as unknown as CreateSelfSigned;
 
 x509.cryptoProvider.set(webcrypto as unknown as X509Crypto);
 
@@ -77,9 +91,9 @@ export async function createTlsIdentity(
     publicKey: await subtle.importKey('spki', spki, algorithm, true, [
       'verify',
     ]),
-  } as unknown as X509KeyPair;
+  };
   const publicKey = new Uint8Array(spki.subarray(-ED25519_KEY_BYTES));
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await createSelfSigned({
     serialNumber: serialFor(publicKey),
     name: 'CN=wavemq',
     notBefore: NOT_BEFORE,

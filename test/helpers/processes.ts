@@ -147,3 +147,13 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freeTcpPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const addr = srv.address();
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return typeof addr === 'object' && addr ? addr.port : 0;
+}

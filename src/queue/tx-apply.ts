@@ -38,7 +38,16 @@ function sameSpec(a: QueueSpec, b: QueueSpec): boolean {
   return Buffer.from(encodeSpec(a)).equals(encodeSpec(b));
 }
 
-/** Creates queue `id`, or updates its spec and trims it to new limits. */
+/**
+ * Creates queue `id`, or updates its spec and trims it to new limits.
+ *
+ * Shortcoming: a queue created under the id of a deleted (or expired)
+ * one starts again at seq 1, as nothing of the old queue is kept. A
+ * consumer that still holds an ack position from the old queue gets
+ * QueueAckOutOfRangeError for seqs above the new tail, but an old
+ * position below it would ack new items; callers must drop consumer
+ * positions when a queue is deleted.
+ */
 export async function ensureInTx(
   tx: Tx,
   host: QueueHost,
@@ -72,6 +81,11 @@ function isIdleExpired(core: QueueCore, nowMs: number): boolean {
  * One sweep batch: deletes idle queues, drops aged items (at most
  * AGE_SCAN_MAX per queue) and checkpoints. Returns true when aged items
  * may remain.
+ *
+ * Shortcoming: ages and idle times are wall-clock differences, so a step
+ * of the clock (a device without a battery-backed clock getting its
+ * first NTP answer) ages every item and idles every queue by the step
+ * at once. Router downtime alone is not counted (see recovery.ts).
  */
 export async function sweepInTx(
   tx: Tx,

@@ -42,7 +42,10 @@ export interface QueueSpec {
 export interface QueueItem {
   /** Position in the queue; strictly increasing, never reused. */
   seq: number;
-  /** The payload exactly as appended. */
+  /**
+   * The payload exactly as appended. Read-only: it may share memory with
+   * the store (the in-memory store hands out its own copy).
+   */
   bytes: Uint8Array;
   /** Wall-clock time of the append, in ms since the epoch. */
   enqueuedAtMs: number;

@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { NamespaceId } from '../common/ids.ts';
 import { createLogger } from '../common/logger.ts';
 import { defaultConfig } from '../config/index.ts';
@@ -14,6 +15,13 @@ import { Attestation, Entity, Proof, writeSecretFile } from '../wave/index.ts';
 import { runRouter } from './run.ts';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/** How to call this command from the current folder. */
+function selfCommand(): string {
+  const bin = fileURLToPath(new URL('../../bin/wavemq.js', import.meta.url));
+  const rel = relative(process.cwd(), bin);
+  return rel.startsWith('..') ? bin : `./${rel}`;
+}
 
 async function ensureEntity(file: string): Promise<Entity> {
   if (existsSync(file)) return Entity.decodeSecret(await readFile(file, 'utf8'));
@@ -64,9 +72,9 @@ export async function runDemo(dirArg: string, port?: number): Promise<void> {
         `namespace ${ns.hash}`,
         '',
         'In another terminal, subscribe:',
-        `  npx wavemq sub 'demo/*' ${common}`,
+        `  ${selfCommand()} sub 'demo/*' ${common}`,
         'and publish:',
-        `  npx wavemq pub demo/hello 'hello world' ${common}`,
+        `  ${selfCommand()} pub demo/hello 'hello world' ${common}`,
         '',
         'Stop the router with Ctrl-C.',
         '',

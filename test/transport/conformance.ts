@@ -136,7 +136,7 @@ export function transportConformance(
   make: TransportFactory,
 ): void {
   const test = (title: string, fn: (t: Test) => Promise<void>) =>
-    t.test(`${name}: ${title}`, fn);
+    void t.test(`${name}: ${title}`, fn);
 
   test('echoes frames over an ephemeral port', async (t) => {
     const f = await fixture(t, make);

@@ -7,24 +7,26 @@ import {
   createTransportMetrics,
 } from '../../src/transport/index.ts';
 
-t.test('transport metrics: every metric is registered', async (t) => {
+void t.test('transport metrics: every metric is registered', (t) => {
   const registry = new Registry();
   const metrics = createTransportMetrics(registry);
   const names = registry.getMetricsAsArray().map((m) => m.name);
   t.equal(names.length, Object.keys(metrics).length);
   for (const name of names) t.match(name, /^wavemq_transport_/);
+  t.end();
 });
 
-t.test('transport metrics: registries stay separate', async (t) => {
+void t.test('transport metrics: registries stay separate', (t) => {
   const a = new Registry();
   const b = new Registry();
   createQuicTransport({ logger: silentLogger(), registry: a });
   createMemoryTransport({ registry: b });
   t.ok(a.getSingleMetric('wavemq_transport_frames_in_total'));
   t.ok(b.getSingleMetric('wavemq_transport_frames_in_total'));
+  t.end();
 });
 
-t.test('transport metrics: frames and streams are counted', async (t) => {
+void t.test('transport metrics: frames and streams are counted', async (t) => {
   const registry = new Registry();
   const transport = createMemoryTransport({ registry });
   const identity = {

@@ -21,28 +21,31 @@ const quick = () =>
     streamFinGraceMs: 300,
   });
 
-t.test('quic: a killed peer is noticed within the idle timeout', async (t) => {
-  const server = startFixture('echo-server');
-  t.teardown(() => void server.kill('SIGKILL'));
-  const { port } = (await firstJsonLine(server)) as { port: number };
-  const conn = await quick().connect({ host: '127.0.0.1', port });
-  const s = await conn.openStream();
-  await s.send('ping');
-  const frames = s.frames()[Symbol.asyncIterator]();
-  t.same((await frames.next()).value, { echo: 'ping' });
-  const reading = (async () => {
-    while (!(await frames.next()).done);
-  })();
-  const killedAt = Date.now();
-  server.kill('SIGKILL');
-  const { reason } = await withTimeout(conn.closed, 5000, 'never noticed');
-  const elapsedMs = Date.now() - killedAt;
-  t.equal(reason, 'idle timeout');
-  t.ok(elapsedMs < 1000 + 1000, `noticed after ${elapsedMs} ms`);
-  await withTimeout(reading, 1000, 'frames() hung after peer death');
-});
+void t.test(
+  'quic: a killed peer is noticed within the idle timeout',
+  async (t) => {
+    const server = startFixture('echo-server');
+    t.teardown(() => void server.kill('SIGKILL'));
+    const { port } = (await firstJsonLine(server)) as { port: number };
+    const conn = await quick().connect({ host: '127.0.0.1', port });
+    const s = await conn.openStream();
+    await s.send('ping');
+    const frames = s.frames()[Symbol.asyncIterator]();
+    t.same((await frames.next()).value, { echo: 'ping' });
+    const reading = (async () => {
+      while (!(await frames.next()).done);
+    })();
+    const killedAt = Date.now();
+    server.kill('SIGKILL');
+    const { reason } = await withTimeout(conn.closed, 5000, 'never noticed');
+    const elapsedMs = Date.now() - killedAt;
+    t.equal(reason, 'idle timeout');
+    t.ok(elapsedMs < 1000 + 1000, `noticed after ${elapsedMs} ms`);
+    await withTimeout(reading, 1000, 'frames() hung after peer death');
+  },
+);
 
-t.test('quic: keep-alive holds an idle link open', async (t) => {
+void t.test('quic: keep-alive holds an idle link open', async (t) => {
   const transport = quick();
   const identity = await createTlsIdentity(new Uint8Array(32).fill(1));
   const l = await transport.listen({
@@ -63,7 +66,7 @@ t.test('quic: keep-alive holds an idle link open', async (t) => {
   await conn.close();
 });
 
-t.test('quic: connecting to nothing fails within timeoutMs', async (t) => {
+void t.test('quic: connecting to nothing fails within timeoutMs', async (t) => {
   const started = Date.now();
   const err = await quick()
     .connect({ host: '127.0.0.1', port: 9, timeoutMs: 500 })
@@ -73,7 +76,7 @@ t.test('quic: connecting to nothing fails within timeoutMs', async (t) => {
   t.ok(Date.now() - started < 3000, 'gave up in time');
 });
 
-t.test('quic: aborting a pending connect rejects at once', async (t) => {
+void t.test('quic: aborting a pending connect rejects at once', async (t) => {
   const ac = new AbortController();
   const started = Date.now();
   const pending = quick().connect({
@@ -87,34 +90,37 @@ t.test('quic: aborting a pending connect rejects at once', async (t) => {
   t.ok(Date.now() - started < 2000, 'did not wait for the timeout');
 });
 
-t.test('quic: frames() ends when the peer stops without FIN', async (t) => {
-  const transport = quick();
-  const identity = await createTlsIdentity(new Uint8Array(32).fill(1));
-  let server: FrameStream | undefined;
-  const got = new Promise<unknown[]>((resolve) => {
-    void transport
-      .listen({
-        host: '127.0.0.1',
-        port: 0,
-        identity,
-        onConnection: (c) =>
-          c.onStream((s) => {
-            server = s;
-            void (async () => {
-              const frames: unknown[] = [];
-              for await (const f of s.frames()) frames.push(f);
-              resolve(frames);
-            })();
-          }),
-      })
-      .then(async (l) => {
-        t.teardown(() => l.stop());
-        await rawPeerThatNeverSendsFin(l.port, t);
-      });
-  });
-  t.same(await withTimeout(got, 5000, 'frames() hung'), ['a', 'b']);
-  await withTimeout(server!.closed, 2000, 'stream not closed');
-});
+void t.test(
+  'quic: frames() ends when the peer stops without FIN',
+  async (t) => {
+    const transport = quick();
+    const identity = await createTlsIdentity(new Uint8Array(32).fill(1));
+    let server: FrameStream | undefined;
+    const got = new Promise<unknown[]>((resolve) => {
+      void transport
+        .listen({
+          host: '127.0.0.1',
+          port: 0,
+          identity,
+          onConnection: (c) =>
+            c.onStream((s) => {
+              server = s;
+              void (async () => {
+                const frames: unknown[] = [];
+                for await (const f of s.frames()) frames.push(f);
+                resolve(frames);
+              })();
+            }),
+        })
+        .then(async (l) => {
+          t.teardown(() => l.stop());
+          await rawPeerThatNeverSendsFin(l.port, t);
+        });
+    });
+    t.same(await withTimeout(got, 5000, 'frames() hung'), ['a', 'b']);
+    await withTimeout(server!.closed, 2000, 'stream not closed');
+  },
+);
 
 /**
  * Plays a peer whose FIN is lost: writes two frames, then stops reading
@@ -125,12 +131,17 @@ async function rawPeerThatNeverSendsFin(port: number, t: Test) {
     host: '127.0.0.1',
     port,
     crypto: {
-      ops: { randomBytes: async (b) => void randomFillSync(new Uint8Array(b)) },
+      ops: {
+        randomBytes: (b) => {
+          randomFillSync(new Uint8Array(b));
+          return Promise.resolve();
+        },
+      },
     },
     config: {
       applicationProtos: ['wavemq/1'],
       verifyPeer: true,
-      verifyCallback: async () => undefined,
+      verifyCallback: () => Promise.resolve(undefined),
     },
     logger: new Logger('raw', LogLevel.SILENT),
   });
@@ -141,7 +152,7 @@ async function rawPeerThatNeverSendsFin(port: number, t: Test) {
   await stream.readable.cancel('done reading');
 }
 
-t.test('quic: a failing UDP send closes only that link', async (t) => {
+void t.test('quic: a failing UDP send closes only that link', async (t) => {
   const r = await runFixture('send-fault');
   t.equal(r.code, 0, 'the process survived');
   const report = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
@@ -157,18 +168,21 @@ t.test('quic: a failing UDP send closes only that link', async (t) => {
   );
 });
 
-t.test('quic: an unattributed library fault drops client links', async (t) => {
-  const r = await runFixture('guard-unattributed');
-  t.equal(r.code, 0, 'the process survived');
-  const report = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
-  t.same(report['closed'], {
-    reason: 'library fault: ErrorQUICConnectionInternal',
-  });
-  t.same(report['faults'], [{ value: 1, labels: { attributed: 'no' } }]);
-  t.equal(report['listeners'], 1, 'one guard for three transports');
-});
+void t.test(
+  'quic: an unattributed library fault drops client links',
+  async (t) => {
+    const r = await runFixture('guard-unattributed');
+    t.equal(r.code, 0, 'the process survived');
+    const report = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+    t.same(report['closed'], {
+      reason: 'library fault: ErrorQUICConnectionInternal',
+    });
+    t.same(report['faults'], [{ value: 1, labels: { attributed: 'no' } }]);
+    t.equal(report['listeners'], 1, 'one guard for three transports');
+  },
+);
 
-t.test(
+void t.test(
   'quic: the guard rethrows errors that are not the library',
   async (t) => {
     const r = await runFixture('guard-rethrow');
@@ -177,7 +191,7 @@ t.test(
   },
 );
 
-t.test('quic: keepAliveMs must be below idleTimeoutMs', async (t) => {
+void t.test('quic: keepAliveMs must be below idleTimeoutMs', (t) => {
   t.throws(
     () =>
       createQuicTransport({
@@ -187,4 +201,5 @@ t.test('quic: keepAliveMs must be below idleTimeoutMs', async (t) => {
       }),
     RangeError,
   );
+  t.end();
 });

@@ -8,7 +8,7 @@ const make = (permits: number, maxWaiters = 10) =>
     queueFullError: () => new Error('queue full'),
   });
 
-t.test('semaphore: waiters get slots in FIFO order', async (t) => {
+void t.test('semaphore: waiters get slots in FIFO order', async (t) => {
   const s = make(1);
   await s.acquire();
   const order: number[] = [];
@@ -21,7 +21,7 @@ t.test('semaphore: waiters get slots in FIFO order', async (t) => {
   t.equal(s.free, 1);
 });
 
-t.test('semaphore: an aborted wait leaves the queue', async (t) => {
+void t.test('semaphore: an aborted wait leaves the queue', async (t) => {
   const s = make(1);
   await s.acquire();
   const ac = new AbortController();
@@ -33,7 +33,7 @@ t.test('semaphore: an aborted wait leaves the queue', async (t) => {
   t.equal(s.free, 1, 'the slot was not handed to the aborted waiter');
 });
 
-t.test('semaphore: refuses waiters past the bound', async (t) => {
+void t.test('semaphore: refuses waiters past the bound', async (t) => {
   const s = make(1, 1);
   await s.acquire();
   const first = s.acquire();
@@ -42,7 +42,7 @@ t.test('semaphore: refuses waiters past the bound', async (t) => {
   await first;
 });
 
-t.test('semaphore: fail rejects waiters and later calls', async (t) => {
+void t.test('semaphore: fail rejects waiters and later calls', async (t) => {
   const s = make(1);
   await s.acquire();
   const waiting = s.acquire();

@@ -8,7 +8,7 @@ import {
 } from '../../src/wire/index.ts';
 import * as wireErrors from '../../src/wire/errors.ts';
 
-t.test('codec: objects, numbers, strings and bytes round trip', async (t) => {
+void t.test('codec: objects, numbers, strings and bytes round trip', (t) => {
   const value = {
     t: 'pub',
     id: 7,
@@ -20,9 +20,10 @@ t.test('codec: objects, numbers, strings and bytes round trip', async (t) => {
     nested: { a: { b: [] } },
   };
   t.same(decode(encode(value)), value);
+  t.end();
 });
 
-t.test('codec: Uint8Array and Buffer both come back as Buffer', async (t) => {
+void t.test('codec: Uint8Array and Buffer both come back as Buffer', (t) => {
   const u8 = new Uint8Array([1, 2, 3]);
   const buf = Buffer.from([4, 5]);
   t.same(Buffer.from(encode(u8)), Buffer.from(encode(Buffer.from(u8))));
@@ -31,9 +32,10 @@ t.test('codec: Uint8Array and Buffer both come back as Buffer', async (t) => {
   t.ok(Buffer.isBuffer(out['buf']));
   t.same([...(out['u8'] as Buffer)], [1, 2, 3]);
   t.same([...(out['buf'] as Buffer)], [4, 5]);
+  t.end();
 });
 
-t.test('codec: rejects empty, truncated and trailing input', async (t) => {
+void t.test('codec: rejects empty, truncated and trailing input', (t) => {
   const good = encode({ a: 1, b: 'x' });
   const cases = [
     new Uint8Array(0),
@@ -47,9 +49,10 @@ t.test('codec: rejects empty, truncated and trailing input', async (t) => {
   const err = t.throws(() => decode(new Uint8Array([0x82, 0x01])));
   t.equal((err as MalformedCborError).code, 'MALFORMED_CBOR');
   t.same((err as MalformedCborError).data, { length: 2 });
+  t.end();
 });
 
-t.test('codec: random bytes only ever throw MalformedCborError', async () => {
+void t.test('codec: random bytes only ever throw MalformedCborError', (t) => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
       try {
@@ -60,14 +63,16 @@ t.test('codec: random bytes only ever throw MalformedCborError', async () => {
     }),
     { numRuns: 2000 },
   );
+  t.end();
 });
 
-t.test('codec: deep nesting is refused, not a crash', async (t) => {
+void t.test('codec: deep nesting is refused, not a crash', (t) => {
   const deep = new Uint8Array(200_000).fill(0x81);
   t.throws(() => decode(deep), MalformedCborError);
+  t.end();
 });
 
-t.test('codec: every wire error code has a table entry', async (t) => {
+void t.test('codec: every wire error code has a table entry', (t) => {
   const numbers = new Set<number>();
   for (const [name, ctor] of Object.entries(wireErrors)) {
     if (typeof ctor !== 'function' || !name.endsWith('Error')) continue;
@@ -81,4 +86,5 @@ t.test('codec: every wire error code has a table entry', async (t) => {
     t.notOk(numbers.has(n), `code ${n} is used once`);
     numbers.add(n);
   }
+  t.end();
 });

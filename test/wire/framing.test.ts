@@ -52,14 +52,15 @@ function header(size: number): Uint8Array {
   return h;
 }
 
-t.test('framing: one frame is a BE length then the CBOR body', async (t) => {
+void t.test('framing: one frame is a BE length then the CBOR body', (t) => {
   const frame = encodeFrame({ t: 'x' });
   const size = new DataView(frame.buffer, frame.byteOffset).getUint32(0);
   t.equal(size, frame.byteLength - 4);
   t.same(new FrameDecoder().push(frame), [{ t: 'x' }]);
+  t.end();
 });
 
-t.test('framing: random chunking decodes identically', async () => {
+void t.test('framing: random chunking decodes identically', (t) => {
   fc.assert(
     fc.property(
       fc.array(frameValue, { minLength: 1, maxLength: 8 }),
@@ -79,9 +80,10 @@ t.test('framing: random chunking decodes identically', async () => {
     ),
     { numRuns: 300 },
   );
+  t.end();
 });
 
-t.test('framing: random bytes never crash, only throw ours', async () => {
+void t.test('framing: random bytes never crash, only throw ours', (t) => {
   fc.assert(
     fc.property(
       fc.array(fc.uint8Array({ maxLength: 48 }), { maxLength: 6 }),
@@ -100,9 +102,10 @@ t.test('framing: random bytes never crash, only throw ours', async () => {
     ),
     { numRuns: 3000 },
   );
+  t.end();
 });
 
-t.test('framing: well-framed random bodies decode or throw ours', async () => {
+void t.test('framing: well-framed random bodies decode or throw ours', (t) => {
   fc.assert(
     fc.property(
       fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), {
@@ -125,9 +128,10 @@ t.test('framing: well-framed random bodies decode or throw ours', async () => {
     ),
     { numRuns: 3000 },
   );
+  t.end();
 });
 
-t.test('framing: oversized length is refused before the body', async (t) => {
+void t.test('framing: oversized length is refused before the body', (t) => {
   const decoder = new FrameDecoder({ maxFrameBytes: 100 });
   const err = t.throws(() => decoder.push(header(101))) as FrameTooLargeError;
   t.type(err, FrameTooLargeError);
@@ -136,9 +140,10 @@ t.test('framing: oversized length is refused before the body', async (t) => {
   t.equal(decoder.bufferedBytes, 0, 'nothing is kept after the error');
   t.throws(() => decoder.push(new Uint8Array([1])), FrameTooLargeError);
   t.equal(new FrameDecoder().maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+  t.end();
 });
 
-t.test('framing: garbage body gives MalformedFrameError', async (t) => {
+void t.test('framing: garbage body gives MalformedFrameError', (t) => {
   const bytes = new Uint8Array([...header(2), 0xff, 0xff]);
   const err = t.throws(() => new FrameDecoder().push(bytes));
   t.type(err, MalformedFrameError);
@@ -146,25 +151,24 @@ t.test('framing: garbage body gives MalformedFrameError', async (t) => {
   t.equal((err as MalformedFrameError).data.reason, 'cbor');
   const empty = t.throws(() => new FrameDecoder().push(header(0)));
   t.equal((empty as MalformedFrameError).data.reason, 'empty');
+  t.end();
 });
 
-t.test(
-  'framing: good frames before a bad one are still returned',
-  async (t) => {
-    const bytes = Buffer.concat([
-      encodeFrames([1, 2]),
-      header(1),
-      Buffer.from([0xff]),
-    ]);
-    const decoder = new FrameDecoder();
-    t.same(decoder.push(bytes), [1, 2]);
-    t.type(decoder.error, MalformedFrameError, 'the failure is visible');
-    t.throws(() => decoder.push(new Uint8Array(0)), MalformedFrameError);
-    t.throws(() => decoder.end(), MalformedFrameError);
-  },
-);
+void t.test('framing: good frames before a bad one are still returned', (t) => {
+  const bytes = Buffer.concat([
+    encodeFrames([1, 2]),
+    header(1),
+    Buffer.from([0xff]),
+  ]);
+  const decoder = new FrameDecoder();
+  t.same(decoder.push(bytes), [1, 2]);
+  t.type(decoder.error, MalformedFrameError, 'the failure is visible');
+  t.throws(() => decoder.push(new Uint8Array(0)), MalformedFrameError);
+  t.throws(() => decoder.end(), MalformedFrameError);
+  t.end();
+});
 
-t.test('framing: a stream ending mid-frame is truncated', async (t) => {
+void t.test('framing: a stream ending mid-frame is truncated', (t) => {
   const frame = encodeFrame({ hello: 'world' });
   for (const cut of [1, 3, 4, frame.length - 1]) {
     const decoder = new FrameDecoder();
@@ -177,20 +181,23 @@ t.test('framing: a stream ending mid-frame is truncated', async (t) => {
   const clean = new FrameDecoder();
   clean.push(frame);
   t.doesNotThrow(() => clean.end());
+  t.end();
 });
 
-t.test('framing: encoder refuses bodies over the limit', async (t) => {
+void t.test('framing: encoder refuses bodies over the limit', (t) => {
   t.throws(
     () => encodeFrame(new Uint8Array(200), { maxFrameBytes: 100 }),
     FrameTooLargeError,
   );
   t.throws(() => encodeFrames([1, 'x'.repeat(200)], { maxFrameBytes: 50 }));
   t.throws(() => new FrameDecoder({ maxFrameBytes: 0 }), RangeError);
+  t.end();
 });
 
-t.test('framing: decoded bytes do not alias the caller chunk', async (t) => {
+void t.test('framing: decoded bytes do not alias the caller chunk', (t) => {
   const chunkBytes = Buffer.from(encodeFrame({ b: Buffer.from([9, 9]) }));
   const [frame] = new FrameDecoder().push(chunkBytes) as [{ b: Buffer }];
   chunkBytes.fill(0);
   t.same([...frame.b], [9, 9]);
+  t.end();
 });

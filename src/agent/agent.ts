@@ -37,6 +37,14 @@ import { decodeStored, type ReceivedMessage } from './message.ts';
 import { Subscription } from './subscription.ts';
 import { Publisher, type PublishInput } from './publisher.ts';
 
+/**
+ * Keep-alive of the agent link, ms. Agents talk to a router on their own
+ * host or LAN, so a silent peer can be declared dead quickly.
+ */
+export const AGENT_KEEPALIVE_MS = 1000;
+/** A router silent for this long is taken for dead, ms. */
+export const AGENT_IDLE_MS = 5000;
+
 /** Options of {@link Agent.connect}. */
 export interface AgentOptions {
   /** Router agent address; default 127.0.0.1:4516. */
@@ -93,7 +101,12 @@ export class Agent {
   /** Connects and greets the router. */
   static async connect(o: AgentOptions): Promise<Agent> {
     const transport =
-      o.transport ?? createQuicTransport({ logger: o.logger ?? silentLogger() });
+      o.transport ??
+      createQuicTransport({
+        logger: o.logger ?? silentLogger(),
+        keepAliveMs: AGENT_KEEPALIVE_MS,
+        idleTimeoutMs: AGENT_IDLE_MS,
+      });
     const conn = await transport.connect({
       ...(o.router ?? { host: '127.0.0.1', port: 4516 }),
       ...(o.routerKey ? { expectedServerKey: o.routerKey } : {}),

@@ -7,6 +7,7 @@ import { errorMessage } from '../common/errors.ts';
 import { loadConfigFile, type RouterConfig } from '../config/index.ts';
 import { Router, serveMetrics } from '../router/index.ts';
 import { createQuicTransport } from '../transport/index.ts';
+import { AGENT_IDLE_MS, AGENT_KEEPALIVE_MS } from '../agent/index.ts';
 
 /** Starts a router from `config` and runs it until a stop signal. */
 export async function runRouter(
@@ -14,8 +15,14 @@ export async function runRouter(
   logger: Logger = createLogger(),
   onStarted?: (router: Router) => void | Promise<void>,
 ): Promise<void> {
-  const transport = createQuicTransport({ logger });
-  const router = await Router.start({ config, transport, logger });
+  // Agents are on this host: a dead agent is noticed within seconds. Peer
+  // links keep the transport's defaults, chosen for cellular and
+  // satellite uplinks.
+  const transport = createQuicTransport({
+    logger, keepAliveMs: AGENT_KEEPALIVE_MS, idleTimeoutMs: AGENT_IDLE_MS,
+  });
+  const peerTransport = createQuicTransport({ logger });
+  const router = await Router.start({ config, transport, peerTransport, logger });
   const metrics = config.metrics.listenAddr
     ? await serveMetrics(router.registry, config.metrics.listenAddr, logger)
     : undefined;

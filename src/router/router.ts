@@ -41,7 +41,10 @@ const ROUTER_ENTITY_EXPIRY_MS = 10 * 365 * 24 * 3600 * 1000;
 /** Options of {@link Router.start}. */
 export interface RouterOptions {
   config: RouterConfig;
+  /** Serves agents on the local port. */
   transport: Transport;
+  /** Links to designated routers; default `transport`. */
+  peerTransport?: Transport;
   logger: Logger;
   clock?: Clock;
   registry?: Registry;
@@ -168,7 +171,8 @@ export class Router {
   private startUplinks(): void {
     for (const { namespace, address } of this.o.config.routing.routers) {
       const uplink = new Uplink({
-        ns: namespace, address, transport: this.o.transport,
+        ns: namespace, address,
+        transport: this.o.peerTransport ?? this.o.transport,
         logger: this.logger, metrics: this.metrics,
       });
       this.uplinks.set(namespace, uplink);

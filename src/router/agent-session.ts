@@ -11,6 +11,7 @@ import {
   PROTOCOL_VERSION,
   encode,
   parseAgentFrame,
+  wireErrorNumber,
   type AgentFrame,
   type RouterFrame,
   type WireMessage,
@@ -24,10 +25,13 @@ const MAX_PENDING_PUBLISHES = 64;
 
 /** Builds the in-band error frame for `err`. */
 export function errorFrame(err: unknown, id?: number): RouterFrame {
-  const base =
-    err instanceof WavemqError
-      ? { code: err.code, message: err.message, data: err.data }
-      : { code: 'INTERNAL', message: errorMessage(err) };
+  const code = err instanceof WavemqError ? err.code : 'INTERNAL';
+  const base = {
+    code,
+    n: wireErrorNumber(code),
+    message: errorMessage(err),
+    ...(err instanceof WavemqError ? { data: err.data } : {}),
+  };
   return id === undefined ? { t: 'err', ...base } : { t: 'err', id, ...base };
 }
 

@@ -41,13 +41,3 @@ export class SubscriptionEndedError extends WavemqError<{
 }> {
   readonly code = 'SUBSCRIPTION_ENDED';
 }
-
-/** A namespace this router neither serves nor routes. */
-export class UnknownNamespaceError extends WavemqError<{ ns: string }> {
-  readonly code = 'UNKNOWN_NAMESPACE';
-}
-
-/** The router is shutting down. */
-export class RouterStoppingError extends WavemqError {
-  readonly code = 'ROUTER_STOPPING';
-}

@@ -42,12 +42,74 @@ export class TruncatedFrameError extends MalformedFrameError {
 
 /**
  * Numeric codes that carry an error across the wire, keyed by each leaf
- * error's `code`. Numbers are stable once assigned: never reuse or renumber.
- * 1-99 are wire/ errors; other folders take the ranges noted beside them.
+ * error's `code`; `err` frames carry both. Numbers are stable once
+ * assigned: never reuse or renumber. Ranges: 1-99 wire/, 100-199 wave/,
+ * 200-299 router/, 300-399 queue/, 400-499 transport/, 500-599 agent/,
+ * 600-699 config/ and common/. Every leaf error class has an entry (a test
+ * checks it), even those that never leave the process, so a code seen in a
+ * log is always in this one table.
  */
-export const WIRE_ERROR_CODES: Record<string, number> = {
+export const WIRE_ERROR_CODES: Readonly<Record<string, number>> = {
   MALFORMED_CBOR: 1,
   FRAME_TOO_LARGE: 2,
   MALFORMED_FRAME: 3,
   TRUNCATED_FRAME: 4,
+  FRAME_FIELD_INVALID: 5,
+  INVALID_HASH: 100,
+  INVALID_PATTERN: 101,
+  INVALID_URI: 102,
+  WAVE_INVALID_ARGUMENT: 103,
+  MALFORMED_OBJECT: 104,
+  BAD_OBJECT_SIGNATURE: 105,
+  PASSPHRASE_REQUIRED: 106,
+  WRONG_PASSPHRASE: 107,
+  NO_PROOF_FOUND: 108,
+  PROOF_EXPIRED: 110,
+  PROOF_NOT_YET_VALID: 111,
+  PROOF_NAMESPACE: 112,
+  PROOF_SUBJECT: 113,
+  PROOF_BROKEN_CHAIN: 114,
+  PROOF_INDIRECTION: 115,
+  PROOF_SIGNATURE: 116,
+  PERMISSION_DENIED: 117,
+  PROOF_REVOKED: 118,
+  REVOCATION_UNAVAILABLE: 119,
+  MALFORMED_PROOF: 120,
+  PROOF_NOT_CACHED: 200,
+  MESSAGE_TOO_LARGE: 201,
+  BAD_SIGNATURE: 202,
+  BAD_REQUEST: 203,
+  UNEXPECTED_FRAME: 204,
+  SUBSCRIPTION_SUPERSEDED: 205,
+  SUBSCRIPTION_ENDED: 206,
+  INTERNAL: 299,
+  INVALID_QUEUE_SPEC: 300,
+  QUEUE_ACK_OUT_OF_RANGE: 301,
+  QUEUE_CLOSED: 302,
+  QUEUE_DELETED: 303,
+  QUEUE_ENSURE_RETRY: 304,
+  QUEUE_ITEM_TOO_LARGE: 305,
+  QUEUE_NOT_FOUND: 306,
+  QUEUE_RECORD_INVALID: 307,
+  QUEUE_WRITE_FAILED: 308,
+  CONNECTION_CLOSED: 400,
+  CONNECT_FAILED: 401,
+  INVALID_TLS_SEED: 402,
+  LISTEN_FAILED: 403,
+  PEER_KEY_MISMATCH: 404,
+  STREAM_CLOSED: 405,
+  STREAM_WAIT_QUEUE_FULL: 406,
+  ROUTER_REFUSED: 500,
+  AGENT_DISCONNECTED: 501,
+  AGENT_PROTOCOL: 502,
+  MISSING_PROOF: 503,
+  CONFIG_INVALID: 600,
+  ADDRESS_INVALID: 601,
+  DURATION_INVALID: 602,
+  INVARIANT: 603,
 };
+
+/** The numeric wire code of an error code; INTERNAL's when unknown. */
+export function wireErrorNumber(code: string): number {
+  return WIRE_ERROR_CODES[code] ?? (WIRE_ERROR_CODES['INTERNAL'] as number);
+}

@@ -90,7 +90,7 @@ export type RouterFrame =
   | { t: 'welcome'; v: number; router: string; entity: string;
       maxMessageBytes: number }
   | { t: 'puback'; id: number; count: number }
-  | { t: 'err'; id?: number; code: string; message: string;
+  | { t: 'err'; id?: number; code: string; n: number; message: string;
       data?: Record<string, unknown> }
   | { t: 'status'; id: number; status: Record<string, unknown> }
   | { t: 'qres'; id: number; msgs: Uint8Array[]; done: boolean;

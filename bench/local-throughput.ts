@@ -29,7 +29,7 @@ export async function localThroughput(count = 20_000, inFlight = 2000): Promise<
   const agentPort = await freePort();
   const cfg = join(dir, 'wavemq.toml');
   await writeFile(cfg, relocatedSeedConfig(dir, await freePort(), agentPort, await freePort(), { metricsAddr: '' }));
-  const router = await startRouter(cfg, { WAVEMQ_LOG_LEVEL: 'warn' });
+  const router = await startRouter(cfg, { WAVEMQ_LOG_LEVEL: 'info' });
   try {
     const ns = await makeNamespace(dir);
     const a = await makeAgent(dir, 'bench', ns);

@@ -22,7 +22,9 @@ import {
   type Permission,
 } from '../wave/index.ts';
 import {
+  LOOPBACK_UDP_PAYLOAD_BYTES,
   createQuicTransport,
+  isLoopbackHost,
   type Connection,
   type Transport,
 } from '../transport/index.ts';
@@ -100,15 +102,19 @@ export class Agent {
 
   /** Connects and greets the router. */
   static async connect(o: AgentOptions): Promise<Agent> {
+    const router = o.router ?? { host: '127.0.0.1', port: 4516 };
     const transport =
       o.transport ??
       createQuicTransport({
         logger: o.logger ?? silentLogger(),
         keepAliveMs: AGENT_KEEPALIVE_MS,
         idleTimeoutMs: AGENT_IDLE_MS,
+        ...(isLoopbackHost(router.host)
+          ? { maxUdpPayloadBytes: LOOPBACK_UDP_PAYLOAD_BYTES }
+          : {}),
       });
     const conn = await transport.connect({
-      ...(o.router ?? { host: '127.0.0.1', port: 4516 }),
+      ...router,
       ...(o.routerKey ? { expectedServerKey: o.routerKey } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });

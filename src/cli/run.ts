@@ -6,7 +6,11 @@ import { createLogger, type Logger } from '../common/logger.ts';
 import { errorMessage } from '../common/errors.ts';
 import { loadConfigFile, type RouterConfig } from '../config/index.ts';
 import { Router, serveMetrics } from '../router/index.ts';
-import { createQuicTransport } from '../transport/index.ts';
+import {
+  LOOPBACK_UDP_PAYLOAD_BYTES,
+  createQuicTransport,
+  isLoopbackHost,
+} from '../transport/index.ts';
 import { AGENT_IDLE_MS, AGENT_KEEPALIVE_MS } from '../agent/index.ts';
 
 /** Starts a router from `config` and runs it until a stop signal. */
@@ -20,6 +24,9 @@ export async function runRouter(
   // satellite uplinks.
   const transport = createQuicTransport({
     logger, keepAliveMs: AGENT_KEEPALIVE_MS, idleTimeoutMs: AGENT_IDLE_MS,
+    ...(isLoopbackHost(config.local.listenAddr.host)
+      ? { maxUdpPayloadBytes: LOOPBACK_UDP_PAYLOAD_BYTES }
+      : {}),
   });
   const peerTransport = createQuicTransport({ logger });
   const router = await Router.start({ config, transport, peerTransport, logger });

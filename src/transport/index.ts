@@ -14,7 +14,12 @@ export type {
 export * from './errors.ts';
 export { createTlsIdentity, ed25519KeyOfCert } from './tls.ts';
 export { createQuicTransport, QuicTransport } from './quic-transport.ts';
-export { ALPN, type QuicTransportOptions } from './quic-options.ts';
+export {
+  ALPN,
+  LOOPBACK_UDP_PAYLOAD_BYTES,
+  isLoopbackHost,
+  type QuicTransportOptions,
+} from './quic-options.ts';
 export { createTransportMetrics, type TransportMetrics } from './metrics.ts';
 export {
   createMemoryTransport,

@@ -43,14 +43,29 @@ export interface QuicTransportOptions {
   streamLingerMs?: number;
   /** Wait for FIN after the peer stopped reading; default 5 000 ms. */
   streamFinGraceMs?: number;
+  /**
+   * Largest UDP payload sent and accepted, bytes; default the library's
+   * (1350, safe on any path). The library's cost is per packet, so links
+   * that never leave the host (loopback, MTU 64 KiB) gain several times
+   * their throughput from larger packets; see {@link LOOPBACK_UDP_PAYLOAD_BYTES}.
+   */
+  maxUdpPayloadBytes?: number;
   /** Where metrics go; default a private registry. */
   registry?: Registry;
 }
 
+/** UDP payload size for links that stay on the host. */
+export const LOOPBACK_UDP_PAYLOAD_BYTES = 16_384;
+
+/** True for addresses that never leave the host. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 /** Options with every default filled in. */
 export type ResolvedQuicOptions = Required<
-  Omit<QuicTransportOptions, 'registry'>
-> & { registry: Registry | undefined };
+  Omit<QuicTransportOptions, 'registry' | 'maxUdpPayloadBytes'>
+> & { registry: Registry | undefined; maxUdpPayloadBytes: number | undefined };
 
 /**
  * Fills defaults and checks ranges.
@@ -68,6 +83,7 @@ export function resolveQuicOptions(
     streamLingerMs: o.streamLingerMs ?? 30_000,
     streamFinGraceMs: o.streamFinGraceMs ?? 5_000,
     registry: o.registry,
+    maxUdpPayloadBytes: o.maxUdpPayloadBytes,
   };
   for (const key of [
     'keepAliveMs',
@@ -98,6 +114,12 @@ export function baseQuicConfig(o: ResolvedQuicOptions): Partial<QUICConfig> {
     // We never use unidirectional streams; refusing them keeps a peer
     // from holding state we would not read.
     initialMaxStreamsUni: 0,
+    ...(o.maxUdpPayloadBytes === undefined
+      ? {}
+      : {
+          maxSendUdpPayloadSize: o.maxUdpPayloadBytes,
+          maxRecvUdpPayloadSize: o.maxUdpPayloadBytes,
+        }),
   };
 }
 

@@ -36,7 +36,8 @@ export interface RouterProcess {
 
 /** Starts `wavemq CONFIG` and waits for its 'router started' line. */
 export async function startRouter(configPath: string, env: NodeJS.ProcessEnv = {}): Promise<RouterProcess> {
-  const proc = spawn(process.execPath, [BIN, configPath], {
+  const nodeArgs = (process.env['WAVEMQ_ROUTER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, configPath], {
     env: { ...process.env, WAVEMQ_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -24,26 +24,44 @@ export interface ThroughputResult {
 }
 
 /** Runs the benchmark with `count` messages in windows of `inFlight`. */
-export async function localThroughput(count = 20_000, inFlight = 2000): Promise<ThroughputResult> {
+export async function localThroughput(
+  count = 20_000,
+  inFlight = 2000,
+): Promise<ThroughputResult> {
   const dir = await mkdtemp(join(tmpdir(), 'wavemq-bench-'));
   const agentPort = await freePort();
   const cfg = join(dir, 'wavemq.toml');
-  await writeFile(cfg, relocatedSeedConfig(dir, await freePort(), agentPort, await freePort(), { metricsAddr: '' }));
+  await writeFile(
+    cfg,
+    relocatedSeedConfig(dir, await freePort(), agentPort, await freePort(), {
+      metricsAddr: '',
+    }),
+  );
   const router = await startRouter(cfg, { WAVEMQ_LOG_LEVEL: 'info' });
   try {
     const ns = await makeNamespace(dir);
     const a = await makeAgent(dir, 'bench', ns);
-    const opts = { router: { host: '127.0.0.1', port: agentPort }, entity: a.entity, namespace: ns.id, proof: a.proof };
+    const opts = {
+      router: { host: '127.0.0.1', port: agentPort },
+      entity: a.entity,
+      namespace: ns.id,
+      proof: a.proof,
+    };
     const pubAgent = await Agent.connect(opts);
     const subAgent = await Agent.connect(opts);
-    const sub = await subAgent.subscribe('bench/*', { id: 'bench', autoAck: true });
+    const sub = await subAgent.subscribe('bench/*', {
+      id: 'bench',
+      autoAck: true,
+    });
     const payload = Buffer.alloc(256, 7);
     const sentAt: number[] = [];
     const latencies: number[] = [];
     const received = (async () => {
       let n = 0;
       for await (const m of sub) {
-        latencies.push(performance.now() - (sentAt[Number(m.uri.split('/')[2])] ?? 0));
+        latencies.push(
+          performance.now() - (sentAt[Number(m.uri.split('/')[2])] ?? 0),
+        );
         if (++n >= count) break;
       }
     })();

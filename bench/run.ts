@@ -18,13 +18,22 @@ function row(name: string, value: string, baseline: string): void {
 
 async function main(): Promise<void> {
   const count = Number(process.env['BENCH_MESSAGES'] ?? 20_000);
-  console.log(`${'benchmark'.padEnd(44)} ${'measured'.padStart(14)}   baseline`);
+  console.log(
+    `${'benchmark'.padEnd(44)} ${'measured'.padStart(14)}   baseline`,
+  );
   const r = await localThroughput(count);
-  row('local publish->deliver, 256 B, msgs/s', r.perSecond.toFixed(0),
+  row(
+    'local publish->deliver, 256 B, msgs/s',
+    r.perSecond.toFixed(0),
     `${BASELINES.quicStreamMsgsPerSecond} msgs/s raw QUIC stream (64 B echo); ` +
-      `${BASELINES.ed25519VerifyPerSecond}/s Ed25519 verify`);
+      `${BASELINES.ed25519VerifyPerSecond}/s Ed25519 verify`,
+  );
   row('local publish->deliver, MB/s of payload', r.mbPerSecond.toFixed(2), '');
-  row('publish->deliver latency p50 / p99, ms', `${r.p50LatencyMs.toFixed(1)} / ${r.p99LatencyMs.toFixed(1)}`, `(${r.messages} messages in ${r.seconds.toFixed(1)} s)`);
+  row(
+    'publish->deliver latency p50 / p99, ms',
+    `${r.p50LatencyMs.toFixed(1)} / ${r.p99LatencyMs.toFixed(1)}`,
+    `(${r.messages} messages in ${r.seconds.toFixed(1)} s)`,
+  );
 }
 
 await main();

@@ -33,8 +33,8 @@ import {
   type PayloadObject,
   type WireRequest,
 } from '../wire/index.ts';
-import { ControlChannel } from './control.ts';
-import { MissingProofError, RouterRefusedError } from './errors.ts';
+import { ControlChannel, refusal } from './control.ts';
+import { MissingProofError } from './errors.ts';
 import { decodeStored, type ReceivedMessage } from './message.ts';
 import { Subscription } from './subscription.ts';
 import { Publisher, type PublishInput } from './publisher.ts';
@@ -151,29 +151,47 @@ export class Agent {
     o: { persist?: boolean; schema?: string; proof?: Proof } = {},
   ): Promise<void> {
     validateUri(uri);
-    const input: PublishInput = { uri, payloads: toPayloads(content, o.schema), persist: o.persist === true };
+    const input: PublishInput = {
+      uri,
+      payloads: toPayloads(content, o.schema),
+      persist: o.persist === true,
+    };
     if (o.proof) input.proof = o.proof;
     await this.publisher.publish(input);
   }
 
   /** Subscribes to `pattern` (wildcards `+` and `*` allowed). */
-  async subscribe(pattern: string, o: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(
+    pattern: string,
+    o: SubscribeOptions = {},
+  ): Promise<Subscription> {
     const proof = o.proof ?? this.proofFor('subscribe');
-    const req = this.request('subscribe', pattern, proof, o.id ?? randomUUID(), o.expiryMs ?? 0);
+    const req = this.request(
+      'subscribe',
+      pattern,
+      proof,
+      o.id ?? randomUUID(),
+      o.expiryMs ?? 0,
+    );
     const stream = await this.conn.openStream();
     const frames = stream.frames()[Symbol.asyncIterator]();
     await stream.send({ t: 'sub', req });
     const first = await frames.next();
-    const ok = (first.done ? { t: 'err', message: 'stream ended' } : first.value) as Record<string, unknown>;
+    const ok = (
+      first.done ? { t: 'err', message: 'stream ended' } : first.value
+    ) as Record<string, unknown>;
     if (ok['t'] !== 'subok') {
       await stream.close();
-      throw toRefusal(ok);
+      throw refusal(ok);
     }
     return new Subscription(stream, frames, ok, o.autoAck === true);
   }
 
   /** Persisted messages matching `pattern`, one per URI. */
-  async query(pattern: string, o: { proof?: Proof } = {}): Promise<ReceivedMessage[]> {
+  async query(
+    pattern: string,
+    o: { proof?: Proof } = {},
+  ): Promise<ReceivedMessage[]> {
     const proof = o.proof ?? this.proofFor('query');
     const req = this.request('query', pattern, proof, '', 0);
     const res = await this.control.request({ t: 'query', req });
@@ -200,8 +218,14 @@ export class Agent {
     expiryMs: number,
   ): WireRequest {
     const fields = {
-      kind, ns: this.o.namespace, pattern, requester: this.o.entity.hash, id,
-      expiryMs, ts: Date.now(), proofHash: proof.hash,
+      kind,
+      ns: this.o.namespace,
+      pattern,
+      requester: this.o.entity.hash,
+      id,
+      expiryMs,
+      ts: Date.now(),
+      proofHash: proof.hash,
     };
     return {
       ...fields,
@@ -217,11 +241,7 @@ function toPayloads(
   schema = 'text',
 ): PayloadObject[] {
   if (Array.isArray(content)) return content;
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  const bytes =
+    typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   return [{ schema, content: bytes }];
-}
-
-function toRefusal(frame: Record<string, unknown>): RouterRefusedError {
-  const code = typeof frame['code'] === 'string' ? frame['code'] : 'UNKNOWN';
-  return new RouterRefusedError(String(frame['message'] ?? 'refused'), { routerCode: code });
 }

@@ -67,14 +67,18 @@ export class ControlChannel {
       for await (const value of this.stream.frames()) {
         this.dispatch(value as Obj);
       }
-      this.fail(new AgentDisconnectedError('router closed the connection', {
-        pending: this.waiting.size,
-      }));
+      this.fail(
+        new AgentDisconnectedError('router closed the connection', {
+          pending: this.waiting.size,
+        }),
+      );
     } catch (err) {
-      this.fail(new AgentDisconnectedError(
-        `connection to router failed: ${errorMessage(err)}`,
-        { pending: this.waiting.size },
-      ));
+      this.fail(
+        new AgentDisconnectedError(
+          `connection to router failed: ${errorMessage(err)}`,
+          { pending: this.waiting.size },
+        ),
+      );
     }
   }
 

@@ -21,7 +21,11 @@ export interface ReceivedMessage {
 }
 
 /** Decodes one stored message; throws when it is malformed. */
-export function decodeStored(bytes: Uint8Array, seq: number, drops: number): ReceivedMessage {
+export function decodeStored(
+  bytes: Uint8Array,
+  seq: number,
+  drops: number,
+): ReceivedMessage {
   const m = parseWireMessage(decode(bytes));
   return {
     namespace: m.ns,

@@ -4,7 +4,7 @@
  * agent's public entity go with the first message that uses them on this
  * connection, and again if the router says it lost them.
  */
-import type { NamespaceId, EntityHash } from '../common/ids.ts';
+import type { NamespaceId } from '../common/ids.ts';
 import {
   Entity,
   Proof,
@@ -82,7 +82,10 @@ export class Publisher {
         if (!isNotCached(err)) throw err;
         // The router lost a proof or entity: send them in full, once.
         this.sentObjects.clear();
-        await this.o.control.request({ t: 'pub', msgs: msgs.map((m) => this.attach(m)) });
+        await this.o.control.request({
+          t: 'pub',
+          msgs: msgs.map((m) => this.attach(m)),
+        });
       }
       for (const p of batch) p.resolve();
     } catch (err) {
@@ -109,16 +112,22 @@ export class Publisher {
         seq: u.seq,
         publishedAtMs: now,
         persist: u.input.persist,
-        proofHash: u.proof.hash as EntityHash,
+        proofHash: u.proof.hash,
       }),
     );
     const sigs = signDigests(this.o.entity, digests);
     return unsigned.map((u, i) => {
       const m: WireMessage = {
-        ns: this.o.namespace, uri: u.input.uri, payloads: u.input.payloads,
-        publisher: this.o.entity.hash, origin: this.o.routerId,
-        session: this.o.session, seq: u.seq, ts: now,
-        persist: u.input.persist, proofHash: u.proof.hash,
+        ns: this.o.namespace,
+        uri: u.input.uri,
+        payloads: u.input.payloads,
+        publisher: this.o.entity.hash,
+        origin: this.o.routerId,
+        session: this.o.session,
+        seq: u.seq,
+        ts: now,
+        persist: u.input.persist,
+        proofHash: u.proof.hash,
         sig: sigs[i] as WireMessage['sig'],
       };
       return this.firstUse(m, u.proof);
@@ -140,10 +149,17 @@ export class Publisher {
 
   private attach(m: WireMessage): WireMessage {
     const proof = this.proofs.get(m.proofHash);
-    return { ...m, ...(proof ? { proof } : {}), entity: this.o.entity.publicEntity.bytes };
+    return {
+      ...m,
+      ...(proof ? { proof } : {}),
+      entity: this.o.entity.publicEntity.bytes,
+    };
   }
 }
 
 function isNotCached(err: unknown): boolean {
-  return err instanceof RouterRefusedError && err.data.routerCode === 'PROOF_NOT_CACHED';
+  return (
+    err instanceof RouterRefusedError &&
+    err.data.routerCode === 'PROOF_NOT_CACHED'
+  );
 }

@@ -47,7 +47,8 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
     for (;;) {
       const next = await this.frames.next().catch((err: unknown) => {
         throw new AgentDisconnectedError(
-          `subscription stream failed: ${errorMessage(err)}`, { pending: 0 },
+          `subscription stream failed: ${errorMessage(err)}`,
+          { pending: 0 },
         );
       });
       if (next.done) return;
@@ -111,7 +112,9 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
   private async doClose(unsubscribe: boolean): Promise<number> {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    const closed = new Promise<number>((resolve) => (this.closedWaiter = resolve));
+    const closed = new Promise<number>(
+      (resolve) => (this.closedWaiter = resolve),
+    );
     try {
       await this.sendAck();
       await this.stream.send({ t: 'close', unsubscribe });

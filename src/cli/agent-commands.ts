@@ -9,7 +9,12 @@ import { parseDuration } from '../common/duration.ts';
 import { Agent, payloadText, type ReceivedMessage } from '../agent/index.ts';
 import { parseHostPort } from '../config/index.ts';
 import { Entity } from '../wave/index.ts';
-import { loadEntity, loadProof, readPassphrase, resolveHash } from './objects.ts';
+import {
+  loadEntity,
+  loadProof,
+  readPassphrase,
+  resolveHash,
+} from './objects.ts';
 import { print } from './output.ts';
 
 interface AgentOpts {
@@ -74,9 +79,17 @@ export function addAgentCommands(program: Command): void {
     .action(status);
 }
 
-type PubOpts = AgentOpts & { persist?: boolean; lines?: boolean; schema: string };
+type PubOpts = AgentOpts & {
+  persist?: boolean;
+  lines?: boolean;
+  schema: string;
+};
 
-async function pub(uri: string, payload: string | undefined, o: PubOpts): Promise<void> {
+async function pub(
+  uri: string,
+  payload: string | undefined,
+  o: PubOpts,
+): Promise<void> {
   const agent = await connect(o);
   try {
     const opts = { persist: o.persist === true, schema: o.schema };
@@ -86,7 +99,11 @@ async function pub(uri: string, payload: string | undefined, o: PubOpts): Promis
         pending.push(agent.publish(uri, line, opts));
       }
       await Promise.all(pending);
-      print(o.json, { published: pending.length }, `published ${pending.length}`);
+      print(
+        o.json,
+        { published: pending.length },
+        `published ${pending.length}`,
+      );
       return;
     }
     const body = payload ?? (await readStdin());
@@ -102,13 +119,23 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-type SubOpts = AgentOpts & { id?: string; count?: string; expiry: string; unsubscribe?: boolean };
+type SubOpts = AgentOpts & {
+  id?: string;
+  count?: string;
+  expiry: string;
+  unsubscribe?: boolean;
+};
 
 function formatMessage(m: ReceivedMessage, json: boolean | undefined): string {
   if (!json) return payloadText(m);
   return JSON.stringify({
-    uri: m.uri, payload: payloadText(m), seq: m.seq, drops: m.drops,
-    publisher: m.publisher, publishedAtMs: m.publishedAtMs, persist: m.persist,
+    uri: m.uri,
+    payload: payloadText(m),
+    seq: m.seq,
+    drops: m.drops,
+    publisher: m.publisher,
+    publishedAtMs: m.publishedAtMs,
+    persist: m.persist,
   });
 }
 
@@ -138,7 +165,8 @@ async function sub(pattern: string, o: SubOpts): Promise<void> {
 async function query(pattern: string, o: AgentOpts): Promise<void> {
   const agent = await connect(o);
   try {
-    for (const m of await agent.query(pattern)) console.log(formatMessage(m, o.json));
+    for (const m of await agent.query(pattern))
+      console.log(formatMessage(m, o.json));
   } finally {
     await agent.close();
   }
@@ -163,7 +191,7 @@ function formatStatus(s: Record<string, unknown>): string {
     lines.push(
       `ns ${String(n['ns'])} link ${String(n['link'])} to ${String(n['address'])}` +
         ` backlog ${String(n['backlog'])} (${String(n['backlogBytes'])} bytes,` +
-        ` oldest ${String(n['oldestAgeMs'] ?? '-')} ms) drops ${String(n['drops'])}` +
+        ` oldest ${typeof n['oldestAgeMs'] === 'number' ? n['oldestAgeMs'] : '-'} ms) drops ${String(n['drops'])}` +
         ` attempts ${String(n['connectAttempts'])}`,
     );
   }

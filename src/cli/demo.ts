@@ -24,19 +24,26 @@ function selfCommand(): string {
 }
 
 async function ensureEntity(file: string): Promise<Entity> {
-  if (existsSync(file)) return Entity.decodeSecret(await readFile(file, 'utf8'));
+  if (existsSync(file))
+    return Entity.decodeSecret(await readFile(file, 'utf8'));
   const e = Entity.create({ expiryMs: YEAR_MS });
   await writeSecretFile(file, e.encodeSecret());
   return e;
 }
 
-async function ensureProof(dir: string, ns: Entity, agent: Entity): Promise<string> {
+async function ensureProof(
+  dir: string,
+  ns: Entity,
+  agent: Entity,
+): Promise<string> {
   const file = join(dir, 'agent.proof');
   if (existsSync(file)) return file;
   const grant = Attestation.create(ns, {
     subject: agent.hash,
     namespace: ns.hash as string as NamespaceId,
-    statements: [{ permissions: ['publish', 'subscribe', 'query'], resource: '*' }],
+    statements: [
+      { permissions: ['publish', 'subscribe', 'query'], resource: '*' },
+    ],
     expiryMs: YEAR_MS,
   });
   await writeFile(join(dir, 'agent.grant'), grant.encodeFile());

@@ -19,7 +19,9 @@ function program(): Command {
     .description('run a router from a TOML config file')
     .action((file: string) => runFromFile(file));
   p.command('demo')
-    .description('run a site router on a built-in config, with a namespace and grants')
+    .description(
+      'run a site router on a built-in config, with a namespace and grants',
+    )
     .option('--dir <dir>', 'where to keep its files', '.wavemq-demo')
     .option('--port <port>', 'agent port', (v) => Number.parseInt(v, 10))
     .action((o: { dir: string; port?: number }) => runDemo(o.dir, o.port));
@@ -29,8 +31,8 @@ function program(): Command {
 }
 
 /** The code to show: the router's own code when it refused a request. */
-function errorCode(err: WavemqError): string {
-  const routerCode = err.data['routerCode'];
+function errorCode(err: { code: string; data: object }): string {
+  const routerCode = (err.data as Record<string, unknown>)['routerCode'];
   return typeof routerCode === 'string' ? routerCode : err.code;
 }
 
@@ -41,7 +43,12 @@ export async function main(argv: string[]): Promise<number> {
   const first = args[0];
   // `wavemq /etc/wavemq/wavemq.toml`: the form the systemd unit uses.
   const known = p.commands.map((c) => c.name());
-  if (first && !first.startsWith('-') && !known.includes(first) && first !== 'help') {
+  if (
+    first &&
+    !first.startsWith('-') &&
+    !known.includes(first) &&
+    first !== 'help'
+  ) {
     args.unshift('run');
   }
   try {
@@ -49,7 +56,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    const code = err instanceof WavemqError ? ` (${errorCode(err)})` : '';
+    const code =
+      err instanceof WavemqError
+        ? ` (${errorCode(err as { code: string; data: object })})`
+        : '';
     console.error(`wavemq: ${errorMessage(err)}${code}`);
     return 1;
   }

@@ -15,7 +15,9 @@ import {
 } from '../wave/index.ts';
 
 /** The passphrase in `file` (first line), or WAVEMQ_PASSPHRASE. */
-export async function readPassphrase(file?: string): Promise<string | undefined> {
+export async function readPassphrase(
+  file?: string,
+): Promise<string | undefined> {
   if (file) return (await readFile(file, 'utf8')).split('\n')[0];
   return process.env['WAVEMQ_PASSPHRASE'];
 }
@@ -29,7 +31,10 @@ export async function readObjectFile(
 }
 
 /** Loads an entity secret file. */
-export async function loadEntity(path: string, passphrase?: string): Promise<Entity> {
+export async function loadEntity(
+  path: string,
+  passphrase?: string,
+): Promise<Entity> {
   const obj = await readObjectFile(path, passphrase);
   if (obj.kind !== 'entity-secret') {
     throw new Error(`${path} holds ${obj.kind}, not an entity secret`);
@@ -40,7 +45,8 @@ export async function loadEntity(path: string, passphrase?: string): Promise<Ent
 /** Loads a proof file. */
 export async function loadProof(path: string): Promise<Proof> {
   const obj = await readObjectFile(path);
-  if (obj.kind !== 'proof') throw new Error(`${path} holds ${obj.kind}, not a proof`);
+  if (obj.kind !== 'proof')
+    throw new Error(`${path} holds ${obj.kind}, not a proof`);
   return obj.proof;
 }
 
@@ -50,6 +56,7 @@ export async function loadProof(path: string): Promise<Proof> {
  */
 export async function resolveHash(arg: string): Promise<EntityHash> {
   // A sealed secret file still shows its public part without the passphrase.
-  if (existsSync(arg)) return readPublicEntity(await readFile(arg, 'utf8')).hash;
+  if (existsSync(arg))
+    return readPublicEntity(await readFile(arg, 'utf8')).hash;
   return parseHash(arg);
 }

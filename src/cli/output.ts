@@ -1,10 +1,19 @@
 /** Printing for the CLI: JSON when asked, text otherwise. */
 import type { Permission } from '../wave/index.ts';
 
-const PERMISSIONS: readonly Permission[] = ['publish', 'subscribe', 'query', 'route'];
+const PERMISSIONS: readonly Permission[] = [
+  'publish',
+  'subscribe',
+  'query',
+  'route',
+];
 
 /** Prints `data` as one JSON line with `json`, else `text`. */
-export function print(json: boolean | undefined, data: unknown, text: string): void {
+export function print(
+  json: boolean | undefined,
+  data: unknown,
+  text: string,
+): void {
   console.log(json ? JSON.stringify(data) : text);
 }
 
@@ -14,7 +23,9 @@ export function parsePermissions(list: string): Permission[] {
   for (const raw of list.split(',')) {
     const p = raw.trim();
     if (!(PERMISSIONS as readonly string[]).includes(p)) {
-      throw new Error(`unknown permission '${p}': use ${PERMISSIONS.join(', ')}`);
+      throw new Error(
+        `unknown permission '${p}': use ${PERMISSIONS.join(', ')}`,
+      );
     }
     out.push(p as Permission);
   }

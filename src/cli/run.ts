@@ -23,13 +23,20 @@ export async function runRouter(
   // links keep the transport's defaults, chosen for cellular and
   // satellite uplinks.
   const transport = createQuicTransport({
-    logger, keepAliveMs: AGENT_KEEPALIVE_MS, idleTimeoutMs: AGENT_IDLE_MS,
+    logger,
+    keepAliveMs: AGENT_KEEPALIVE_MS,
+    idleTimeoutMs: AGENT_IDLE_MS,
     ...(isLoopbackHost(config.local.listenAddr.host)
       ? { maxUdpPayloadBytes: LOOPBACK_UDP_PAYLOAD_BYTES }
       : {}),
   });
   const peerTransport = createQuicTransport({ logger });
-  const router = await Router.start({ config, transport, peerTransport, logger });
+  const router = await Router.start({
+    config,
+    transport,
+    peerTransport,
+    logger,
+  });
   const metrics = config.metrics.listenAddr
     ? await serveMetrics(router.registry, config.metrics.listenAddr, logger)
     : undefined;

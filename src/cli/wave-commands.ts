@@ -48,7 +48,10 @@ export function addWaveCommands(program: Command): void {
     .requiredOption('--attester <file>', 'entity secret file of the granter')
     .requiredOption('--subject <hash|file>', 'who receives the grant')
     .requiredOption('--namespace <hash|file>', 'namespace of the resource')
-    .requiredOption('--permissions <list>', 'comma list of publish,subscribe,query,route')
+    .requiredOption(
+      '--permissions <list>',
+      'comma list of publish,subscribe,query,route',
+    )
     .requiredOption('--resource <pattern>', 'resource pattern, e.g. sensors/*')
     .option('--indirections <n>', 'further re-delegations allowed', '0')
     .option('--expiry <duration>', 'validity, e.g. 30d', '30d')
@@ -70,11 +73,18 @@ export function addWaveCommands(program: Command): void {
     .action(prove);
 }
 
-interface EntityNewOpts { output: string; passphraseFile?: string; expiry: string; json?: boolean }
+interface EntityNewOpts {
+  output: string;
+  passphraseFile?: string;
+  expiry: string;
+  json?: boolean;
+}
 
 async function entityNew(o: EntityNewOpts): Promise<void> {
   const e = Entity.create({ expiryMs: parseDuration(o.expiry) });
-  const passphrase = o.passphraseFile ? await readPassphrase(o.passphraseFile) : undefined;
+  const passphrase = o.passphraseFile
+    ? await readPassphrase(o.passphraseFile)
+    : undefined;
   await writeSecretFile(o.output, e.encodeSecret(passphrase));
   print(o.json, { hash: e.hash, file: o.output }, e.hash);
 }
@@ -83,7 +93,10 @@ async function inspect(
   file: string,
   o: { passphraseFile?: string; json?: boolean },
 ): Promise<void> {
-  const obj = await readObjectFile(file, await readPassphrase(o.passphraseFile));
+  const obj = await readObjectFile(
+    file,
+    await readPassphrase(o.passphraseFile),
+  );
   const summary = inspectObject(obj);
   print(o.json, summary, formatSummary(summary));
 }
@@ -95,17 +108,29 @@ function formatSummary(s: Record<string, unknown>): string {
 }
 
 interface AttestOpts {
-  attester: string; subject: string; namespace: string; permissions: string;
-  resource: string; indirections: string; expiry: string;
-  passphraseFile?: string; output: string; json?: boolean;
+  attester: string;
+  subject: string;
+  namespace: string;
+  permissions: string;
+  resource: string;
+  indirections: string;
+  expiry: string;
+  passphraseFile?: string;
+  output: string;
+  json?: boolean;
 }
 
 async function attest(o: AttestOpts): Promise<void> {
-  const attester = await loadEntity(o.attester, await readPassphrase(o.passphraseFile));
+  const attester = await loadEntity(
+    o.attester,
+    await readPassphrase(o.passphraseFile),
+  );
   const a = Attestation.create(attester, {
     subject: await resolveHash(o.subject),
     namespace: (await resolveHash(o.namespace)) as string as NamespaceId,
-    statements: [{ permissions: parsePermissions(o.permissions), resource: o.resource }],
+    statements: [
+      { permissions: parsePermissions(o.permissions), resource: o.resource },
+    ],
     indirections: Number.parseInt(o.indirections, 10),
     expiryMs: parseDuration(o.expiry),
   });
@@ -114,15 +139,20 @@ async function attest(o: AttestOpts): Promise<void> {
 }
 
 interface ProveOpts {
-  subject: string; namespace: string; permissions: string; resource: string;
-  output: string; json?: boolean;
+  subject: string;
+  namespace: string;
+  permissions: string;
+  resource: string;
+  output: string;
+  json?: boolean;
 }
 
 async function prove(files: string[], o: ProveOpts): Promise<void> {
   const attestations: Attestation[] = [];
   for (const f of files) {
     const obj = await readObjectFile(f);
-    if (obj.kind !== 'attestation') throw new Error(`${f} holds ${obj.kind}, not an attestation`);
+    if (obj.kind !== 'attestation')
+      throw new Error(`${f} holds ${obj.kind}, not an attestation`);
     attestations.push(obj.attestation);
   }
   const permissions: Permission[] = parsePermissions(o.permissions);

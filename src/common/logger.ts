@@ -17,9 +17,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     (process.env['WAVEMQ_LOG_LEVEL'] as LevelWithSilent | undefined) ??
     'info';
   const opts = { level, base: { pid: process.pid } };
-  return options.destination
-    ? pino(opts, options.destination)
-    : pino(opts);
+  return options.destination ? pino(opts, options.destination) : pino(opts);
 }
 
 /** A logger that discards everything; for tests and library callers. */

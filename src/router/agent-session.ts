@@ -30,7 +30,9 @@ export function errorFrame(err: unknown, id?: number): RouterFrame {
     code,
     n: wireErrorNumber(code),
     message: errorMessage(err),
-    ...(err instanceof WavemqError ? { data: err.data } : {}),
+    ...(err instanceof WavemqError
+      ? { data: err.data as Record<string, unknown> }
+      : {}),
   };
   return id === undefined ? { t: 'err', ...base } : { t: 'err', id, ...base };
 }
@@ -143,7 +145,11 @@ async function handleControl(
       return;
     }
     case 'status':
-      return stream.send({ t: 'status', id: frame.id, status: router.status() });
+      return stream.send({
+        t: 'status',
+        id: frame.id,
+        status: router.status(),
+      });
     case 'query':
       return answerQuery(router, stream, frame, log);
     case 'sub':
@@ -238,7 +244,13 @@ async function answerQuery(
   try {
     await router.authorizer.admitRequest(frame.req);
     const msgs = await router.queryLocal(frame.req.ns, frame.req.pattern);
-    await stream.send({ t: 'qres', id: frame.id, msgs, done: true, stale: false });
+    await stream.send({
+      t: 'qres',
+      id: frame.id,
+      msgs,
+      done: true,
+      stale: false,
+    });
   } catch (err) {
     router.countRejection(err, log);
     await stream.send(errorFrame(err, frame.id));

@@ -116,7 +116,9 @@ export class Authorizer {
     if (cached) return cached;
     const bytes = sent ?? (await this.o.store.getObject('entity', hash));
     if (!bytes) {
-      throw new ProofNotCachedError(`entity ${hash} is not known here`, { hash });
+      throw new ProofNotCachedError(`entity ${hash} is not known here`, {
+        hash,
+      });
     }
     const e = PublicEntity.decode(bytes);
     if (e.hash !== hash) {
@@ -135,7 +137,9 @@ export class Authorizer {
     if (cached) return cached;
     const bytes = sent ?? (await this.o.store.getObject('proof', hash));
     if (!bytes) {
-      throw new ProofNotCachedError(`proof ${hash} is not known here`, { hash });
+      throw new ProofNotCachedError(`proof ${hash} is not known here`, {
+        hash,
+      });
     }
     const p = Proof.decode(bytes);
     if (p.hash !== hash) {

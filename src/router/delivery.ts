@@ -118,7 +118,10 @@ async function waitForWork(
   const timer = setTimeout(() => local.abort(), TOUCH_INTERVAL_MS);
   timer.unref();
   const untilGrantEnds = Math.max(0, o.grantExpiresAtMs - o.clock.now());
-  const grantTimer = setTimeout(() => local.abort(), Math.min(untilGrantEnds, 2 ** 31 - 1));
+  const grantTimer = setTimeout(
+    () => local.abort(),
+    Math.min(untilGrantEnds, 2 ** 31 - 1),
+  );
   grantTimer.unref();
   try {
     const windowFull = sent - cursor.acked >= DELIVERY_WINDOW_ITEMS;

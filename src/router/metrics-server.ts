@@ -34,7 +34,8 @@ export async function serveMetrics(
     server.listen(addr.port, addr.host, () => resolve());
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : addr.port;
+  const port =
+    typeof address === 'object' && address ? address.port : addr.port;
   logger.info({ host: addr.host, port }, 'metrics endpoint listening');
   return {
     port,

@@ -44,15 +44,28 @@ export class PersistStore {
   }
 
   /** Keeps `message` as the last persisted one for (ns, uri). */
-  async putPersisted(ns: string, uri: string, message: Uint8Array): Promise<void> {
-    await this.store.db.put(key(TAG_PERSISTED, ns, uri), message, { sync: true });
+  async putPersisted(
+    ns: string,
+    uri: string,
+    message: Uint8Array,
+  ): Promise<void> {
+    await this.store.db.put(key(TAG_PERSISTED, ns, uri), message, {
+      sync: true,
+    });
   }
 
   /** Every persisted message in `ns` whose URI matches `pattern`. */
-  async query(ns: string, pattern: string, limit = 10_000): Promise<Uint8Array[]> {
+  async query(
+    ns: string,
+    pattern: string,
+    limit = 10_000,
+  ): Promise<Uint8Array[]> {
     const prefix = key(TAG_PERSISTED, ns);
     const out: Uint8Array[] = [];
-    const iter = this.store.db.iterator({ gte: prefix, lt: upperBound(prefix) });
+    const iter = this.store.db.iterator({
+      gte: prefix,
+      lt: upperBound(prefix),
+    });
     try {
       for await (const [k, v] of iter) {
         const uri = text.decode(k.subarray(prefix.length + 2));
@@ -67,13 +80,20 @@ export class PersistStore {
   }
 
   /** Stores a proof or public entity under its hash (write-once). */
-  async putObject(kind: 'proof' | 'entity', hash: string, bytes: Uint8Array): Promise<void> {
+  async putObject(
+    kind: 'proof' | 'entity',
+    hash: string,
+    bytes: Uint8Array,
+  ): Promise<void> {
     const k = key(kind === 'proof' ? TAG_PROOF : TAG_ENTITY, hash);
     await this.store.db.put(k, bytes);
   }
 
   /** A stored proof or public entity, if known. */
-  async getObject(kind: 'proof' | 'entity', hash: string): Promise<Uint8Array | undefined> {
+  async getObject(
+    kind: 'proof' | 'entity',
+    hash: string,
+  ): Promise<Uint8Array | undefined> {
     const k = key(kind === 'proof' ? TAG_PROOF : TAG_ENTITY, hash);
     return (await this.store.db.get(k)) ?? undefined;
   }

@@ -13,11 +13,7 @@ import { WavemqError, errorMessage } from '../common/errors.ts';
 import type { QueueId, RouterId } from '../common/ids.ts';
 import { LruMap } from '../common/lru.ts';
 import type { RouterConfig } from '../config/index.ts';
-import {
-  QueueManager,
-  openDataStore,
-  type DataStore,
-} from '../queue/index.ts';
+import { QueueManager, openDataStore, type DataStore } from '../queue/index.ts';
 import { Entity, Verifier, writeSecretFile } from '../wave/index.ts';
 import {
   createTlsIdentity,
@@ -110,7 +106,10 @@ export class Router {
 
   private async open(): Promise<void> {
     const cfg = this.o.config;
-    this.entity = await loadOrCreateEntity(cfg.routing.routerEntityFile, this.logger);
+    this.entity = await loadOrCreateEntity(
+      cfg.routing.routerEntityFile,
+      this.logger,
+    );
     const queueStore = await openDataStore(cfg.queue.dataStorePath);
     this.stores.push(queueStore);
     const persistStore = await openDataStore(cfg.routing.persistDataStorePath);
@@ -118,11 +117,17 @@ export class Router {
     this.persist = new PersistStore(persistStore);
     this.id = await this.persist.routerId();
     this.queues = await QueueManager.open({
-      store: queueStore, clock: this.clock, logger: this.logger,
-      registry: this.registry, sweepIntervalMs: cfg.queue.flushIntervalMs,
+      store: queueStore,
+      clock: this.clock,
+      logger: this.logger,
+      registry: this.registry,
+      sweepIntervalMs: cfg.queue.flushIntervalMs,
     });
     this.subscriptions = new Subscriptions(
-      this.queues, cfg, this.metrics, this.logger,
+      this.queues,
+      cfg,
+      this.metrics,
+      this.logger,
     );
     const recovered = this.subscriptions.recover();
     await this.openTrunks();
@@ -137,8 +142,13 @@ export class Router {
     await this.listen();
     this.startUplinks();
     this.logger.info(
-      { router: this.id, entity: this.entity.hash, subscriptions: recovered,
-        queues: this.queues.list().length, listen: this.localAddress },
+      {
+        router: this.id,
+        entity: this.entity.hash,
+        subscriptions: recovered,
+        queues: this.queues.list().length,
+        listen: this.localAddress,
+      },
       'router started',
     );
   }
@@ -171,9 +181,11 @@ export class Router {
   private startUplinks(): void {
     for (const { namespace, address } of this.o.config.routing.routers) {
       const uplink = new Uplink({
-        ns: namespace, address,
+        ns: namespace,
+        address,
         transport: this.o.peerTransport ?? this.o.transport,
-        logger: this.logger, metrics: this.metrics,
+        logger: this.logger,
+        metrics: this.metrics,
       });
       this.uplinks.set(namespace, uplink);
       uplink.start();
@@ -186,7 +198,9 @@ export class Router {
    * publisher session already sent are skipped. The append is issued
    * before this returns, so calls reach the queues in call order.
    */
-  publishLocal(admitted: { m: WireMessage; bytes: Uint8Array }[]): Promise<void> {
+  publishLocal(
+    admitted: { m: WireMessage; bytes: Uint8Array }[],
+  ): Promise<void> {
     const entries: { queue: QueueId; bytes: Uint8Array }[] = [];
     const persisted: { m: WireMessage; bytes: Uint8Array }[] = [];
     for (const a of admitted) {
@@ -201,12 +215,15 @@ export class Router {
       if (a.m.persist) persisted.push(a);
     }
     this.metrics.published.inc({ origin: 'local' }, admitted.length);
-    const appended = entries.length > 0
-      ? this.queues.appendMany(entries)
-      : Promise.resolve([]);
+    const appended =
+      entries.length > 0
+        ? this.queues.appendMany(entries)
+        : Promise.resolve([]);
     return Promise.all([
       appended,
-      ...persisted.map((a) => this.persist.putPersisted(a.m.ns, a.m.uri, a.bytes)),
+      ...persisted.map((a) =>
+        this.persist.putPersisted(a.m.ns, a.m.uri, a.bytes),
+      ),
     ]).then(() => {
       this.metrics.persisted.inc(persisted.length);
     });

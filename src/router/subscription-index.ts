@@ -18,7 +18,10 @@ function newNode(): Node {
 /** Subscription patterns by namespace, each pointing at a queue. */
 export class SubscriptionIndex {
   private readonly roots = new Map<string, Node>();
-  private readonly byQueue = new Map<QueueId, { ns: string; pattern: string }>();
+  private readonly byQueue = new Map<
+    QueueId,
+    { ns: string; pattern: string }
+  >();
 
   /** Number of registered subscriptions. */
   get size(): number {

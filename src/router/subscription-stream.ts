@@ -45,7 +45,10 @@ export async function serveSubscription(
   slog.debug({ resumed, backlog: queue.length }, 'subscriber attached');
   try {
     await stream.send({
-      t: 'subok', sub: queue.id, resumed, backlog: queue.length,
+      t: 'subok',
+      sub: queue.id,
+      resumed,
+      backlog: queue.length,
     });
     await deliverAndRead(router, stream, frames, queue, ctl, expiresAtMs, slog);
   } finally {
@@ -66,23 +69,40 @@ async function deliverAndRead(
   const acks = new AckWriter(queue, log);
   const delivery = runDelivery(
     {
-      queue, stream, grantExpiresAtMs: expiresAtMs, clock: router.clock,
-      logger: log, metrics: router.metrics, signal: ctl.signal,
+      queue,
+      stream,
+      grantExpiresAtMs: expiresAtMs,
+      clock: router.clock,
+      logger: log,
+      metrics: router.metrics,
+      signal: ctl.signal,
     },
     cursor,
   );
   const ended = delivery.then(async (why) => {
     if (why === 'grant-expired') {
-      await stream.send(errorFrame(new SubscriptionEndedError(
-        `the grant for subscription ${queue.id} has expired`,
-        { subscription: queue.id },
-      ))).catch(() => undefined);
+      await stream
+        .send(
+          errorFrame(
+            new SubscriptionEndedError(
+              `the grant for subscription ${queue.id} has expired`,
+              { subscription: queue.id },
+            ),
+          ),
+        )
+        .catch(() => undefined);
     } else if (ctl.signal.aborted) {
       const reason = errorMessage(ctl.signal.reason);
-      await stream.send(errorFrame(new SubscriptionEndedError(
-        `subscription ${queue.id} ended: ${reason}`,
-        { subscription: queue.id },
-      ))).catch(() => undefined);
+      await stream
+        .send(
+          errorFrame(
+            new SubscriptionEndedError(
+              `subscription ${queue.id} ended: ${reason}`,
+              { subscription: queue.id },
+            ),
+          ),
+        )
+        .catch(() => undefined);
     }
     // Ending the stream also ends the ack reader below.
     await stream.close();

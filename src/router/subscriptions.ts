@@ -35,8 +35,11 @@ export function subscriptionQueueId(requester: string, id: string): QueueId {
 function isRecord(v: unknown): v is SubscriptionRecord {
   const r = v as Partial<SubscriptionRecord> | null;
   return (
-    typeof r === 'object' && r !== null && typeof r.ns === 'string' &&
-    typeof r.pattern === 'string' && typeof r.grantExpiresAtMs === 'number'
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.ns === 'string' &&
+    typeof r.pattern === 'string' &&
+    typeof r.grantExpiresAtMs === 'number'
   );
 }
 

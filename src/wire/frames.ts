@@ -87,14 +87,24 @@ export type AgentFrame =
 
 /** Frames a router sends to an agent. */
 export type RouterFrame =
-  | { t: 'welcome'; v: number; router: string; entity: string;
-      maxMessageBytes: number }
+  | {
+      t: 'welcome';
+      v: number;
+      router: string;
+      entity: string;
+      maxMessageBytes: number;
+    }
   | { t: 'puback'; id: number; count: number }
-  | { t: 'err'; id?: number; code: string; n: number; message: string;
-      data?: Record<string, unknown> }
+  | {
+      t: 'err';
+      id?: number;
+      code: string;
+      n: number;
+      message: string;
+      data?: Record<string, unknown>;
+    }
   | { t: 'status'; id: number; status: Record<string, unknown> }
-  | { t: 'qres'; id: number; msgs: Uint8Array[]; done: boolean;
-      stale: boolean }
+  | { t: 'qres'; id: number; msgs: Uint8Array[]; done: boolean; stale: boolean }
   | { t: 'subok'; sub: string; resumed: boolean; backlog: number }
   | { t: 'msgs'; items: { seq: number; m: Uint8Array }[]; drops: number }
   | { t: 'closed'; acked: number; reason: string };
@@ -170,7 +180,10 @@ function parseSignature(v: unknown, frame: string): WireSignature {
 
 function parsePayload(v: unknown, frame: string): PayloadObject {
   const o = obj(v, frame, 'payloads[]');
-  return { schema: str(o, 'schema', frame, 256), content: bytes(o, 'content', frame) };
+  return {
+    schema: str(o, 'schema', frame, 256),
+    content: bytes(o, 'content', frame),
+  };
 }
 
 /** Validates one message; throws {@link FrameFieldError}. */
@@ -187,7 +200,7 @@ export function parseWireMessage(v: unknown, frame = 'msg'): WireMessage {
     session: str(o, 'session', frame, 128),
     seq: uint(o, 'seq', frame),
     ts: uint(o, 'ts', frame),
-    persist: o['persist'] as boolean,
+    persist: o['persist'],
     proofHash: str(o, 'proofHash', frame, 128),
     sig: parseSignature(o['sig'], frame),
   };
@@ -232,7 +245,11 @@ export function parseAgentFrame(v: unknown): AgentFrame {
       return { t, v: uint(o, 'v', t) };
     case 'pub': {
       const msgs = list(o, 'msgs', t, MAX_MESSAGES_PER_FRAME);
-      return { t, id: uint(o, 'id', t), msgs: msgs.map((m) => parseWireMessage(m, t)) };
+      return {
+        t,
+        id: uint(o, 'id', t),
+        msgs: msgs.map((m) => parseWireMessage(m, t)),
+      };
     }
     case 'status':
       return { t, id: uint(o, 'id', t) };

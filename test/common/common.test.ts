@@ -17,18 +17,24 @@ t.test('duration: garbage is refused with the input named', async (t) => {
   t.throws(() => parseDuration(''), DurationError);
 });
 
-t.test('backoff: grows, stays jittered within [base/2, base], caps, resets', async (t) => {
-  const b = new Backoff({ initialMs: 100, maxMs: 1000, random: () => 0.999 });
-  const lo = new Backoff({ initialMs: 100, maxMs: 1000, random: () => 0 });
-  const seq = Array.from({ length: 6 }, () => b.next());
-  const low = Array.from({ length: 6 }, () => lo.next());
-  t.ok(seq[1]! > seq[0]!, 'grows');
-  t.ok(seq.every((d) => d <= 1000), 'never above the cap');
-  t.same(low, [50, 100, 200, 400, 500, 500], 'lower bound is half the base');
-  b.reset();
-  t.ok(b.next() < 101, 'starts over after a reset');
-  t.equal(b.attempts, 1);
-});
+t.test(
+  'backoff: grows, stays jittered within [base/2, base], caps, resets',
+  async (t) => {
+    const b = new Backoff({ initialMs: 100, maxMs: 1000, random: () => 0.999 });
+    const lo = new Backoff({ initialMs: 100, maxMs: 1000, random: () => 0 });
+    const seq = Array.from({ length: 6 }, () => b.next());
+    const low = Array.from({ length: 6 }, () => lo.next());
+    t.ok(seq[1]! > seq[0]!, 'grows');
+    t.ok(
+      seq.every((d) => d <= 1000),
+      'never above the cap',
+    );
+    t.same(low, [50, 100, 200, 400, 500, 500], 'lower bound is half the base');
+    b.reset();
+    t.ok(b.next() < 101, 'starts over after a reset');
+    t.equal(b.attempts, 1);
+  },
+);
 
 t.test('sleep: an abort ends the wait early with the reason', async (t) => {
   const ctl = new AbortController();

@@ -64,7 +64,7 @@ t.test('host:port: format and parse round trip', async (t) => {
 const KECCAK = [0x1b, 0x20];
 const BLAKE2B = [0xa0, 0xe4, 0x02, 0x20];
 
-t.test('namespace: both hash kinds in any spelling canonicalise', async (t) => {
+t.test('namespace: both hash kinds in any spelling canonicalise', async () => {
   const digest = fc.uint8Array({ minLength: 32, maxLength: 32 });
   const prefix = fc.constantFrom(KECCAK, BLAKE2B);
   fc.assert(

@@ -15,24 +15,45 @@ async function take(sub: Subscription, n: number): Promise<ReceivedMessage[]> {
   return out;
 }
 
-t.test('pub/sub: separate processes, a subscriber receives in order what a publisher sent', async (t) => {
-  const site = await makeSite(t);
-  await site.start();
-  const a = await site.agent('a');
-  const sub = spawnCli(['sub', 'order/*', '--id', 'ord', '--count', '50', '--json', ...site.cliArgs(a)]);
-  // Wait until the subscription exists, then publish 50 lines.
-  await eventually(async () => {
-    const st = await runCli(['status', '--json', ...site.cliArgs(a)]);
-    return st.code === 0 && (JSON.parse(st.stdout) as { subscriptions: number }).subscriptions >= 1 ? true : undefined;
-  });
-  const lines = Array.from({ length: 50 }, (_, i) => `m${i}`);
-  const pub = await runCli(['pub', 'order/x', '--lines', ...site.cliArgs(a)], { input: lines.join('\n') + '\n' });
-  t.equal(pub.code, 0, `publisher exits 0 (${pub.stderr})`);
-  const res = await sub.done;
-  t.equal(res.code, 0, `subscriber exits 0 (${res.stderr})`);
-  const got = res.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { payload: string }).payload);
-  t.same(got, lines, 'all 50, in order, once each');
-});
+t.test(
+  'pub/sub: separate processes, a subscriber receives in order what a publisher sent',
+  async (t) => {
+    const site = await makeSite(t);
+    await site.start();
+    const a = await site.agent('a');
+    const sub = spawnCli([
+      'sub',
+      'order/*',
+      '--id',
+      'ord',
+      '--count',
+      '50',
+      '--json',
+      ...site.cliArgs(a),
+    ]);
+    // Wait until the subscription exists, then publish 50 lines.
+    await eventually(async () => {
+      const st = await runCli(['status', '--json', ...site.cliArgs(a)]);
+      return st.code === 0 &&
+        (JSON.parse(st.stdout) as { subscriptions: number }).subscriptions >= 1
+        ? true
+        : undefined;
+    });
+    const lines = Array.from({ length: 50 }, (_, i) => `m${i}`);
+    const pub = await runCli(
+      ['pub', 'order/x', '--lines', ...site.cliArgs(a)],
+      { input: lines.join('\n') + '\n' },
+    );
+    t.equal(pub.code, 0, `publisher exits 0 (${pub.stderr})`);
+    const res = await sub.done;
+    t.equal(res.code, 0, `subscriber exits 0 (${res.stderr})`);
+    const got = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { payload: string }).payload);
+    t.same(got, lines, 'all 50, in order, once each');
+  },
+);
 
 t.test('pub/sub: + and * patterns match as specified', async (t) => {
   const site = await makeSite(t);
@@ -48,11 +69,17 @@ t.test('pub/sub: + and * patterns match as specified', async (t) => {
     'a/*/z': ['a/z', 'a/b/d/z'],
     '+': ['a', 'x'],
   };
-  const subs = await Promise.all(patterns.map((p, i) => agent.subscribe(p, { id: `p${i}` })));
+  const subs = await Promise.all(
+    patterns.map((p, i) => agent.subscribe(p, { id: `p${i}` })),
+  );
   for (const u of uris) await agent.publish(u, u);
   for (const [i, p] of patterns.entries()) {
     const got = await take(subs[i]!, expected[p]!.length);
-    t.same(got.map((m) => m.uri), expected[p], `pattern ${p}`);
+    t.same(
+      got.map((m) => m.uri),
+      expected[p],
+      `pattern ${p}`,
+    );
   }
   // One more publish that only '+' matches shows nothing else was queued.
   await agent.publish('y', 'y');
@@ -62,39 +89,60 @@ t.test('pub/sub: + and * patterns match as specified', async (t) => {
   t.equal(st['subscriptions'], 5);
 });
 
-t.test('pub/sub: publishers without a valid grant are refused and the router keeps serving', async (t) => {
-  const site = await makeSite(t);
-  await site.start();
-  const good = await site.agent('good');
-  const listener = await site.connect(good);
-  const sub = await listener.subscribe('secure/*', { id: 'sec' });
+t.test(
+  'pub/sub: publishers without a valid grant are refused and the router keeps serving',
+  async (t) => {
+    const site = await makeSite(t);
+    await site.start();
+    const good = await site.agent('good');
+    const listener = await site.connect(good);
+    const sub = await listener.subscribe('secure/*', { id: 'sec' });
 
-  const subOnly = await site.agent('subonly', { permissions: ['subscribe'] });
-  const r1 = await runCli(['pub', 'secure/x', 'no', ...site.cliArgs(subOnly)]);
-  t.not(r1.code, 0, 'no publish grant: refused');
-  t.match(r1.stderr, /publish/, 'names the missing permission');
-  t.match(r1.stderr, /secure\/x/, 'names the resource');
+    const subOnly = await site.agent('subonly', { permissions: ['subscribe'] });
+    const r1 = await runCli([
+      'pub',
+      'secure/x',
+      'no',
+      ...site.cliArgs(subOnly),
+    ]);
+    t.not(r1.code, 0, 'no publish grant: refused');
+    t.match(r1.stderr, /publish/, 'names the missing permission');
+    t.match(r1.stderr, /secure\/x/, 'names the resource');
 
-  const narrow = await site.agent('narrow', { resource: 'other/*' });
-  const r2 = await runCli(['pub', 'secure/x', 'no', ...site.cliArgs(narrow)]);
-  t.not(r2.code, 0, 'grant on another resource: refused');
-  t.match(r2.stderr, /secure\/x/);
+    const narrow = await site.agent('narrow', { resource: 'other/*' });
+    const r2 = await runCli(['pub', 'secure/x', 'no', ...site.cliArgs(narrow)]);
+    t.not(r2.code, 0, 'grant on another resource: refused');
+    t.match(r2.stderr, /secure\/x/);
 
-  const expired = await site.agent('expired', { expiryMs: 1000 });
-  await new Promise((r) => setTimeout(r, 1500)); // let the grant lapse
-  const r3 = await runCli(['pub', 'secure/x', 'no', ...site.cliArgs(expired)]);
-  t.not(r3.code, 0, 'expired grant: refused');
-  t.match(r3.stderr, /expir/i, 'says it expired');
+    const expired = await site.agent('expired', { expiryMs: 1000 });
+    await new Promise((r) => setTimeout(r, 1500)); // let the grant lapse
+    const r3 = await runCli([
+      'pub',
+      'secure/x',
+      'no',
+      ...site.cliArgs(expired),
+    ]);
+    t.not(r3.code, 0, 'expired grant: refused');
+    t.match(r3.stderr, /expir/i, 'says it expired');
 
-  const other = await makeNamespace(site.dir, 'other-ns');
-  const stranger = await makeAgent(site.dir, 'stranger', other);
-  const args = site.cliArgs(stranger);
-  const r4 = await runCli(['pub', 'secure/x', 'no', ...args]);
-  t.not(r4.code, 0, 'proof from another namespace: refused');
-  t.match(r4.stderr, /namespace/i);
+    const other = await makeNamespace(site.dir, 'other-ns');
+    const stranger = await makeAgent(site.dir, 'stranger', other);
+    const args = site.cliArgs(stranger);
+    const r4 = await runCli(['pub', 'secure/x', 'no', ...args]);
+    t.not(r4.code, 0, 'proof from another namespace: refused');
+    t.match(r4.stderr, /namespace/i);
 
-  const ok = await runCli(['pub', 'secure/x', 'yes', ...site.cliArgs(good)]);
-  t.equal(ok.code, 0, `a granted publisher still gets through (${ok.stderr})`);
-  const [m] = await take(sub, 1);
-  t.equal(m ? Buffer.from(m.payloads[0]!.content).toString() : '', 'yes', 'only the granted message arrived');
-});
+    const ok = await runCli(['pub', 'secure/x', 'yes', ...site.cliArgs(good)]);
+    t.equal(
+      ok.code,
+      0,
+      `a granted publisher still gets through (${ok.stderr})`,
+    );
+    const [m] = await take(sub, 1);
+    t.equal(
+      m ? Buffer.from(m.payloads[0]!.content).toString() : '',
+      'yes',
+      'only the granted message arrived',
+    );
+  },
+);

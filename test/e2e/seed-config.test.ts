@@ -4,39 +4,73 @@ import { makeSite } from '../helpers/site.ts';
 import { eventually, runCli } from '../helpers/processes.ts';
 import { SEED_FIXTURE_DIR } from '../helpers/seed-config.ts';
 
-t.test('seed config: the router starts from the users\' file, serves agents, retries the uplink quietly', async (t) => {
-  const site = await makeSite(t);
-  const router = await site.start();
-  const alice = await site.agent('alice');
+t.test(
+  "seed config: the router starts from the users' file, serves agents, retries the uplink quietly",
+  async (t) => {
+    const site = await makeSite(t);
+    const router = await site.start();
+    const alice = await site.agent('alice');
 
-  const sub = await (await site.connect(alice)).subscribe('seed/*', { id: 'seed' });
-  const pub = await runCli(['pub', 'seed/hello', 'hi there', ...site.cliArgs(alice)]);
-  t.equal(pub.code, 0, `pub exits 0 (${pub.stderr})`);
-  const it = sub[Symbol.asyncIterator]();
-  const first = await it.next();
-  t.equal(first.done, false);
-  if (!first.done) {
-    t.equal(first.value.uri, 'seed/hello');
-    t.equal(Buffer.from(first.value.payloads[0]!.content).toString(), 'hi there');
-  }
+    const sub = await (
+      await site.connect(alice)
+    ).subscribe('seed/*', { id: 'seed' });
+    const pub = await runCli([
+      'pub',
+      'seed/hello',
+      'hi there',
+      ...site.cliArgs(alice),
+    ]);
+    t.equal(pub.code, 0, `pub exits 0 (${pub.stderr})`);
+    const it = sub[Symbol.asyncIterator]();
+    const first = await it.next();
+    t.equal(first.done, false);
+    if (!first.done) {
+      t.equal(first.value.uri, 'seed/hello');
+      t.equal(
+        Buffer.from(first.value.payloads[0]!.content).toString(),
+        'hi there',
+      );
+    }
 
-  // The designated router's address is an unused port: the uplink keeps
-  // trying, and the status says so.
-  const attempts = await eventually(async () => {
-    const st = await runCli(['status', '--json', ...site.cliArgs(alice)]);
-    const ns = (JSON.parse(st.stdout) as { namespaces: { connectAttempts: number; link: string }[] }).namespaces[0];
-    return ns && ns.connectAttempts >= 2 ? ns : undefined;
-  }, 60_000, 1000);
-  t.equal(attempts.link, 'connecting', 'link is not up');
-  const uplinkLogs = router.logs.filter((l) => l['component'] === 'uplink');
-  t.ok(uplinkLogs.filter((l) => Number(l['level']) >= 40).length === 0, 'no warnings or errors about the uplink');
-  t.ok(uplinkLogs.filter((l) => Number(l['level']) === 30).length <= 1, 'at most one info line about it');
-  t.ok(router.proc.exitCode === null, 'router still running');
-});
+    // The designated router's address is an unused port: the uplink keeps
+    // trying, and the status says so.
+    const attempts = await eventually(
+      async () => {
+        const st = await runCli(['status', '--json', ...site.cliArgs(alice)]);
+        const ns = (
+          JSON.parse(st.stdout) as {
+            namespaces: { connectAttempts: number; link: string }[];
+          }
+        ).namespaces[0];
+        return ns && ns.connectAttempts >= 2 ? ns : undefined;
+      },
+      60_000,
+      1000,
+    );
+    t.equal(attempts.link, 'connecting', 'link is not up');
+    const uplinkLogs = router.logs.filter((l) => l['component'] === 'uplink');
+    t.ok(
+      uplinkLogs.filter((l) => Number(l['level']) >= 40).length === 0,
+      'no warnings or errors about the uplink',
+    );
+    t.ok(
+      uplinkLogs.filter((l) => Number(l['level']) === 30).length <= 1,
+      'at most one info line about it',
+    );
+    t.ok(router.proc.exitCode === null, 'router still running');
+  },
+);
 
-t.test('seed config: the template with placeholders is refused naming the key', async (t) => {
-  const r = await runCli([join(SEED_FIXTURE_DIR, 'wavemq.template.toml')]);
-  t.not(r.code, 0, 'exits non-zero');
-  t.match(r.stderr, /RoutingConfig\.Router\[0\]\.Namespace/, 'names the placeholder key');
-  t.match(r.stderr, /wavemq\.template\.toml/, 'names the file');
-});
+t.test(
+  'seed config: the template with placeholders is refused naming the key',
+  async (t) => {
+    const r = await runCli([join(SEED_FIXTURE_DIR, 'wavemq.template.toml')]);
+    t.not(r.code, 0, 'exits non-zero');
+    t.match(
+      r.stderr,
+      /RoutingConfig\.Router\[0\]\.Namespace/,
+      'names the placeholder key',
+    );
+    t.match(r.stderr, /wavemq\.template\.toml/, 'names the file');
+  },
+);

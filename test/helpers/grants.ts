@@ -22,7 +22,10 @@ export interface TestNamespace {
 }
 
 /** Creates a namespace entity in `dir`. */
-export async function makeNamespace(dir: string, name = 'ns'): Promise<TestNamespace> {
+export async function makeNamespace(
+  dir: string,
+  name = 'ns',
+): Promise<TestNamespace> {
   const entity = Entity.create({ expiryMs: 24 * 3600_000 });
   const file = join(dir, `${name}.ent`);
   await writeSecretFile(file, entity.encodeSecret());

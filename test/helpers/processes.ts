@@ -30,20 +30,31 @@ export interface RouterProcess {
   proc: ChildProcess;
   logs: Record<string, unknown>[];
   /** Resolves when a log line satisfies `pred`. */
-  waitForLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    pred: (l: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts `wavemq CONFIG` and waits for its 'router started' line. */
-export async function startRouter(configPath: string, env: NodeJS.ProcessEnv = {}): Promise<RouterProcess> {
-  const nodeArgs = (process.env['WAVEMQ_ROUTER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+export async function startRouter(
+  configPath: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RouterProcess> {
+  const nodeArgs = (process.env['WAVEMQ_ROUTER_NODE_ARGS'] ?? '')
+    .split(' ')
+    .filter(Boolean);
   const proc = spawn(process.execPath, [...nodeArgs, BIN, configPath], {
     env: { ...process.env, WAVEMQ_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(proc);
   const logs: Record<string, unknown>[] = [];
-  const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: {
+    pred: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }[] = [];
   let buf = '';
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -68,17 +79,43 @@ export async function startRouter(configPath: string, env: NodeJS.ProcessEnv = {
       }
     }
   });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
-    children.delete(proc);
-    resolve(code);
-  }));
-  const waitForLog = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 30_000) => {
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      children.delete(proc);
+      resolve(code);
+    }),
+  );
+  const waitForLog = (
+    pred: (l: Record<string, unknown>) => boolean,
+    timeoutMs = 30_000,
+  ) => {
     const found = logs.find(pred);
     if (found) return Promise.resolve(found);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`log line not seen in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
-      waiters.push({ pred, resolve: (l) => { clearTimeout(timer); resolve(l); } });
-      void exited.then((code) => { clearTimeout(timer); reject(new Error(`router exited (${code}) before the log line; stderr: ${stderr}`)); });
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `log line not seen in ${timeoutMs} ms; stderr: ${stderr}`,
+            ),
+          ),
+        timeoutMs,
+      );
+      waiters.push({
+        pred,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `router exited (${code}) before the log line; stderr: ${stderr}`,
+          ),
+        );
+      });
     });
   };
   const r: RouterProcess = {
@@ -102,7 +139,10 @@ export interface CliResult {
 }
 
 /** Runs `wavemq ARGS` to completion, feeding `input` on stdin. */
-export function runCli(args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   const proc = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -124,27 +164,40 @@ export function runCli(args: string[], o: { input?: string; timeoutMs?: number; 
 }
 
 /** Starts a CLI process without waiting for it (e.g. a subscriber). */
-export function spawnCli(args: string[]): { proc: ChildProcess; output: () => string; done: Promise<CliResult> } {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(args: string[]): {
+  proc: ChildProcess;
+  output: () => string;
+  done: Promise<CliResult>;
+} {
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(proc);
   let stdout = '';
   let stderr = '';
   proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) => proc.once('exit', (code) => {
-    children.delete(proc);
-    resolve({ code, stdout, stderr });
-  }));
+  const done = new Promise<CliResult>((resolve) =>
+    proc.once('exit', (code) => {
+      children.delete(proc);
+      resolve({ code, stdout, stderr });
+    }),
+  );
   return { proc, output: () => stdout, done };
 }
 
 /** Polls `check` until it returns a value other than undefined. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (Date.now() > end)
+      throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import type { Test } from 'tap';
 import { relocatedSeedConfig } from './seed-config.ts';
 import { freePort, startRouter, type RouterProcess } from './processes.ts';
-import { makeAgent, makeNamespace, type GrantOptions, type TestAgent, type TestNamespace } from './grants.ts';
+import {
+  makeAgent,
+  makeNamespace,
+  type GrantOptions,
+  type TestAgent,
+  type TestNamespace,
+} from './grants.ts';
 import { Agent } from '../../src/agent/index.ts';
 
 /** Everything a test needs to run one site router. */
@@ -28,15 +34,34 @@ export interface Site {
 }
 
 /** Makes a site; `edit` may change the config text (e.g. limits). */
-export async function makeSite(t: Test, edit: (toml: string) => string = (s) => s): Promise<Site> {
+export async function makeSite(
+  t: Test,
+  edit: (toml: string) => string = (s) => s,
+): Promise<Site> {
   const dir = await mkdtemp(join(tmpdir(), 'wavemq-e2e-'));
-  const [agentPort, drPort, peerPort] = [await freePort(), await freePort(), await freePort()];
+  const [agentPort, drPort, peerPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const ns = await makeNamespace(dir);
   const configFile = join(dir, 'wavemq.toml');
-  await writeFile(configFile, edit(relocatedSeedConfig(dir, drPort, agentPort, peerPort, { metricsAddr: '' })));
+  await writeFile(
+    configFile,
+    edit(
+      relocatedSeedConfig(dir, drPort, agentPort, peerPort, {
+        metricsAddr: '',
+      }),
+    ),
+  );
   const agents: Agent[] = [];
   const site: Site = {
-    dir, configFile, agentPort, drPort, ns, router: undefined,
+    dir,
+    configFile,
+    agentPort,
+    drPort,
+    ns,
+    router: undefined,
     async start() {
       site.router = await startRouter(configFile);
       return site.router;
@@ -53,8 +78,14 @@ export async function makeSite(t: Test, edit: (toml: string) => string = (s) => 
       return agent;
     },
     cliArgs: (a) => [
-      '--router', `127.0.0.1:${agentPort}`, '--entity', a.file,
-      '--proof', a.proofFile, '--namespace', ns.file,
+      '--router',
+      `127.0.0.1:${agentPort}`,
+      '--entity',
+      a.file,
+      '--proof',
+      a.proofFile,
+      '--namespace',
+      ns.file,
     ],
   };
   t.teardown(async () => {

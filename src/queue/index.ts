@@ -14,7 +14,11 @@ export {
   QueueRecordError,
   QueueWriteError,
 } from './errors.ts';
-export { QueueManager, type QueueManagerOptions } from './manager.ts';
+export {
+  QueueManager,
+  type QueueManagerOptions,
+  type StoreMark,
+} from './manager.ts';
 export {
   createQueueMetrics,
   QUEUE_METRIC_NAMES,

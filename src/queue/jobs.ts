@@ -77,6 +77,7 @@ export function prepareAppends(
 export function appendJob(
   prepared: PreparedAppend[],
   metrics: QueueMetrics,
+  marks: { key: Uint8Array; value: Uint8Array }[] = [],
 ): CommitJob<Tx, { queue: QueueId; seq: number }[]> {
   return {
     validate: (tx) => {
@@ -89,6 +90,9 @@ export function appendJob(
         const core = tx.lookup(p.queue) as QueueCore;
         const seq = await appendItem(tx, core, p.value, p.enqueuedAtMs);
         out.push({ queue: p.queue, seq });
+      }
+      for (const m of marks) {
+        tx.ops.push({ type: 'put', key: m.key, value: m.value });
       }
       return out;
     },

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../common/clock.ts';
-import { errorMessage } from '../common/errors.ts';
+import { errorMessage, invariant } from '../common/errors.ts';
 import type { QueueId } from '../common/ids.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import type { DataStore } from './data-store.ts';
@@ -47,6 +47,22 @@ export interface QueueManagerOptions {
  * are already waiting for a write: bounds RAM held by the group commit.
  */
 const MAX_PENDING_APPEND_BYTES = 64 * 1024 * 1024;
+
+/** A caller-owned record written atomically with appends. */
+export interface StoreMark {
+  /** Starts with a router table tag, 0x10..0x1f. */
+  key: Uint8Array;
+  value: Uint8Array;
+}
+
+function checkMarkKey(key: Uint8Array): void {
+  const tag = key[0];
+  invariant(
+    tag !== undefined && tag >= 0x10 && tag <= 0x1f,
+    'a mark key must start with a router table tag (0x10..0x1f)',
+    { tag },
+  );
+}
 
 /**
  * Every durable queue of one data store. All changes (appends, acks,
@@ -195,12 +211,21 @@ export class QueueManager {
    * @throws QueueItemTooLargeError when an item exceeds its queue's
    * maxBytes; nothing is written.
    * @throws QueueWriteError when the store fails; nothing is written.
+   *
+   * `marks` are the caller's own records (keys tagged 0x10..0x1f, see
+   * keys.ts), written in the same atomic batch: a router stores the
+   * high-water mark of a trunk with the messages it covers, so a crash
+   * can never keep one without the other. Marks alone (no entries) are
+   * written too.
    */
   async appendMany(
     entries: { queue: QueueId; bytes: Uint8Array }[],
+    o: { marks?: StoreMark[] } = {},
   ): Promise<{ queue: QueueId; seq: number }[]> {
     this.assertOpen();
-    if (entries.length === 0) return [];
+    const marks = o.marks ?? [];
+    for (const m of marks) checkMarkKey(m.key);
+    if (entries.length === 0 && marks.length === 0) return [];
     const nowMs = this.clock.now();
     const prepared = prepareAppends(entries, this.cores, nowMs, this.metrics);
     const total = prepared.reduce((sum, p) => sum + p.sizeBytes, 0);
@@ -209,10 +234,19 @@ export class QueueManager {
     }
     this.pendingAppendBytes += total;
     try {
-      return await this.committer.submit(appendJob(prepared, this.metrics));
+      return await this.committer.submit(
+        appendJob(prepared, this.metrics, marks),
+      );
     } finally {
       this.pendingAppendBytes -= total;
     }
+  }
+
+  /** A record written as a mark by {@link appendMany}, if any. */
+  async readMark(key: Uint8Array): Promise<Uint8Array | undefined> {
+    this.assertOpen();
+    checkMarkKey(key);
+    return this.kv.get(key);
   }
 
   /**

@@ -150,9 +150,11 @@ async function readProfileJson(nameOrPath: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
+    const known = await profileNames();
     throw new ProfileNotFoundError(
-      `no profile "${nameOrPath}" (${errorMessage(err)})`,
-      { profile: nameOrPath, known: await profileNames() },
+      `no profile "${nameOrPath}" (${errorMessage(err)}); ` +
+        `shipped: ${known.join(', ')}`,
+      { profile: nameOrPath, known },
       { cause: err },
     );
   }

@@ -66,7 +66,7 @@ export interface RelayOptions {
 
 /** Counters and state of a relay. */
 export interface RelayStats {
-  /** ms since start (0 before). */
+  /** ms since start (0 before; frozen at stop). */
   elapsedMs: number;
   state: Record<Direction, LinkState>;
   up: DirectionCounters;
@@ -99,7 +99,8 @@ export class ImpairmentRelay {
   private listenSocket: Socket | undefined;
   private upstreamHost: string;
   private phase: Phase = 'new';
-  private startedAtMs = 0;
+  private startedAtMs: number | undefined;
+  private stoppedAtMs: number | undefined;
   private manualDown = false;
   private rebindCount = 0;
   private lastWarnMs = -Infinity;
@@ -197,7 +198,7 @@ export class ImpairmentRelay {
   /** A snapshot of the counters. */
   stats(): RelayStats {
     return {
-      elapsedMs: this.phase === 'running' ? this.elapsed() : 0,
+      elapsedMs: this.elapsed(),
       state: { up: this.state('up'), down: this.state('down') },
       up: { ...this.shapers.up.counters },
       down: { ...this.shapers.down.counters },
@@ -211,8 +212,10 @@ export class ImpairmentRelay {
     return this.flows.info();
   }
 
+  /** ms since start; 0 before, frozen at stop. */
   private elapsed(): number {
-    return this.scheduler.now() - this.startedAtMs;
+    if (this.startedAtMs === undefined) return 0;
+    return (this.stoppedAtMs ?? this.scheduler.now()) - this.startedAtMs;
   }
 
   private async doStart(signal: AbortSignal | undefined): Promise<HostPort> {
@@ -238,8 +241,9 @@ export class ImpairmentRelay {
       });
     }
     this.phase = 'running';
-    this.startedAtMs = this.scheduler.now();
-    this.armSchedule();
+    const startedAtMs = this.scheduler.now();
+    this.startedAtMs = startedAtMs;
+    this.armSchedule(startedAtMs);
     signal?.addEventListener('abort', () => void this.stop(), { once: true });
     const address = this.address;
     this.log.info({ ...address, upstream: this.o.upstream }, 'relay started');
@@ -248,6 +252,8 @@ export class ImpairmentRelay {
 
   private async doStop(): Promise<void> {
     const wasRunning = this.phase === 'running';
+    const last = this.stats();
+    this.stoppedAtMs = this.scheduler.now();
     this.phase = 'stopped';
     if (this.ownScheduler) this.scheduler.clear();
     const socket = this.listenSocket;
@@ -256,13 +262,13 @@ export class ImpairmentRelay {
       this.flows.closeAll(),
       socket ? closeSocket(socket) : Promise.resolve(),
     ]);
-    if (wasRunning) this.log.info(this.stats(), 'relay stopped');
+    if (wasRunning) this.log.info(last, 'relay stopped');
   }
 
-  private armSchedule(): void {
+  private armSchedule(startedAtMs: number): void {
     const schedule = this.o.profile.schedule;
     const atElapsed = (ms: number, fn: () => void) =>
-      this.scheduler.at(this.startedAtMs + ms, () => {
+      this.scheduler.at(startedAtMs + ms, () => {
         if (this.phase === 'running') fn();
       });
     const armRebind = () => {

@@ -30,6 +30,12 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
   private closing: Promise<number> | undefined;
   private closedWaiter: ((acked: number) => void) | undefined;
   private readonly frames: AsyncIterator<unknown>;
+  /**
+   * Received, not yet yielded. Bounded by the router's delivery window
+   * (it sends no more than that many unacknowledged messages).
+   */
+  private readonly buffered: { seq: number; m: Uint8Array; drops: number }[] =
+    [];
 
   constructor(
     private readonly stream: FrameStream,
@@ -43,39 +49,53 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
     this.backlog = typeof ok['backlog'] === 'number' ? ok['backlog'] : 0;
   }
 
+  /**
+   * Messages in queue order. Stopping an iteration early (break) loses
+   * nothing: what was received but not yet yielded waits for the next
+   * iteration.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
     for (;;) {
-      const next = await this.frames.next().catch((err: unknown) => {
-        throw new AgentDisconnectedError(
-          `subscription stream failed: ${errorMessage(err)}`,
-          { pending: 0 },
-        );
-      });
-      if (next.done) return;
-      const frame = next.value as Obj;
-      if (frame['t'] === 'closed') {
-        this.closedWaiter?.(Number(frame['acked']));
-        return;
+      const item = this.buffered.shift();
+      if (item) {
+        // A resend after a reconnect may repeat what this object delivered.
+        if (item.seq <= this.delivered) continue;
+        this.delivered = item.seq;
+        const msg = decodeStored(item.m, item.seq, item.drops);
+        if (this.autoAck) this.ack(msg);
+        yield msg;
+        continue;
       }
-      if (frame['t'] === 'err') throw refusal(frame);
-      if (frame['t'] !== 'msgs') {
-        throw new AgentProtocolError(`unexpected frame ${String(frame['t'])}`, {
-          frame: String(frame['t']),
-        });
-      }
-      yield* this.unpack(frame);
+      if (!(await this.receive())) return;
     }
   }
 
-  private *unpack(frame: Obj): Generator<ReceivedMessage> {
-    const drops = Number(frame['drops'] ?? 0);
-    for (const item of frame['items'] as { seq: number; m: Uint8Array }[]) {
-      // A resend after a reconnect may repeat what this object delivered.
-      if (item.seq <= this.delivered) continue;
-      this.delivered = item.seq;
-      const msg = decodeStored(item.m, item.seq, drops);
-      if (this.autoAck) this.ack(msg);
-      yield msg;
+  /** Reads one frame into the buffer; false when the stream has ended. */
+  private async receive(): Promise<boolean> {
+    const next = await this.frames.next().catch((err: unknown) => {
+      throw new AgentDisconnectedError(
+        `subscription stream failed: ${errorMessage(err)}`,
+        { pending: this.buffered.length },
+      );
+    });
+    if (next.done) return false;
+    const frame = next.value as Obj;
+    switch (frame['t']) {
+      case 'msgs': {
+        const drops = Number(frame['drops'] ?? 0);
+        const items = frame['items'] as { seq: number; m: Uint8Array }[];
+        for (const i of items) this.buffered.push({ ...i, drops });
+        return true;
+      }
+      case 'closed':
+        this.closedWaiter?.(Number(frame['acked']));
+        return false;
+      case 'err':
+        throw refusal(frame);
+      default:
+        throw new AgentProtocolError(`unexpected frame ${String(frame['t'])}`, {
+          frame: String(frame['t']),
+        });
     }
   }
 

@@ -192,7 +192,8 @@ function formatStatus(s: Record<string, unknown>): string {
       `ns ${String(n['ns'])} link ${String(n['link'])} to ${String(n['address'])}` +
         ` backlog ${String(n['backlog'])} (${String(n['backlogBytes'])} bytes,` +
         ` oldest ${typeof n['oldestAgeMs'] === 'number' ? n['oldestAgeMs'] : '-'} ms) drops ${String(n['drops'])}` +
-        ` attempts ${String(n['connectAttempts'])}`,
+        ` attempts ${String(n['connectAttempts'])}` +
+        ` connects ${String(n['connects'])} drain ${String(n['drainRate'])}/s`,
     );
   }
   return lines.join('\n');

@@ -20,8 +20,8 @@ export async function runRouter(
   onStarted?: (router: Router) => void | Promise<void>,
 ): Promise<void> {
   // Agents are on this host: a dead agent is noticed within seconds. Peer
-  // links keep the transport's defaults, chosen for cellular and
-  // satellite uplinks.
+  // link timings come from the config (defaults chosen for cellular and
+  // satellite uplinks).
   const transport = createQuicTransport({
     logger,
     keepAliveMs: AGENT_KEEPALIVE_MS,
@@ -30,7 +30,11 @@ export async function runRouter(
       ? { maxUdpPayloadBytes: LOOPBACK_UDP_PAYLOAD_BYTES }
       : {}),
   });
-  const peerTransport = createQuicTransport({ logger });
+  const peerTransport = createQuicTransport({
+    logger,
+    keepAliveMs: config.peer.keepAliveMs,
+    idleTimeoutMs: config.peer.idleTimeoutMs,
+  });
   const router = await Router.start({
     config,
     transport,

@@ -149,7 +149,11 @@ interface Values {
     number
   > & { queueDataStore: string };
   LocalConfig: { listenAddr: string };
-  PeerConfig: { listenAddr: string };
+  PeerConfig: {
+    listenAddr: string;
+    keepAliveInterval: number;
+    idleTimeout: number;
+  };
   RoutingConfig: {
     PersistDataStore: string;
     RouterEntityFile: string;
@@ -181,7 +185,11 @@ function toRouterConfig(v: Values, ctx: BuildContext): RouterConfig {
       flushIntervalMs: secondsToMs(q.flushInterval),
     },
     local: { listenAddr: parseHostPort(v.LocalConfig.listenAddr) },
-    peer: { listenAddr: parseHostPort(v.PeerConfig.listenAddr) },
+    peer: {
+      listenAddr: parseHostPort(v.PeerConfig.listenAddr),
+      keepAliveMs: secondsToMs(v.PeerConfig.keepAliveInterval),
+      idleTimeoutMs: secondsToMs(v.PeerConfig.idleTimeout),
+    },
     routing: {
       persistDataStorePath: abs(r.PersistDataStore),
       routerEntityFile: abs(r.RouterEntityFile),
@@ -215,6 +223,12 @@ function crossKeyProblems(config: RouterConfig): Problem[] {
       key: 'WaveConfig.storage',
       message:
         'a provider named "default" is required ([WaveConfig.storage.default])',
+    });
+  }
+  if (config.peer.keepAliveMs >= config.peer.idleTimeoutMs) {
+    problems.push({
+      key: 'PeerConfig.keepAliveInterval',
+      message: 'must be shorter than PeerConfig.idleTimeout',
     });
   }
   const first = new Map<string, number>();

@@ -196,6 +196,19 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       '127.0.0.1:4515',
       check.hostPort,
     ),
+    // Cellular NAT mappings often die after ~30 s idle: a ping every 10 s
+    // keeps them. A peer silent for 45 s (many lost pings at 2 s RTT) is
+    // taken for dead and the link is made again.
+    keepAliveInterval: leaf(
+      'Seconds between keep-alive pings on router links.',
+      10,
+      check.periodSeconds,
+    ),
+    idleTimeout: leaf(
+      'Seconds of silence after which a router link is declared dead.',
+      45,
+      check.periodSeconds,
+    ),
   },
   RoutingConfig: ROUTING,
   MetricsConfig: {

@@ -48,8 +48,8 @@ export interface RouterConfig {
   };
   /** Where agents connect. */
   local: { listenAddr: HostPort };
-  /** Where other routers connect. */
-  peer: { listenAddr: HostPort };
+  /** Where other routers connect, and the timing of router links. */
+  peer: { listenAddr: HostPort; keepAliveMs: number; idleTimeoutMs: number };
   routing: {
     /**
      * Directory of the persisted-message store. May equal

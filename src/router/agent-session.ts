@@ -17,7 +17,11 @@ import {
   type WireMessage,
 } from '../wire/index.ts';
 import type { Router } from './router.ts';
-import { MessageTooLargeError, UnexpectedFrameError } from './errors.ts';
+import {
+  BadRequestError,
+  MessageTooLargeError,
+  UnexpectedFrameError,
+} from './errors.ts';
 import { serveSubscription } from './subscription-stream.ts';
 
 /** Most publish frames whose durable append may be pending at once. */
@@ -187,7 +191,7 @@ async function publish(
   }
   await job.previous;
   try {
-    if (admitted) stored = router.publishLocal(admitted);
+    if (admitted) stored = router.route(admitted, { from: 'local' });
   } catch (err) {
     failure = err;
   } finally {
@@ -213,6 +217,12 @@ async function admit(
 ): Promise<{ m: WireMessage; bytes: Uint8Array }[]> {
   const admitted = [];
   for (const m of msgs) {
+    if (m.origin !== router.id) {
+      throw new BadRequestError(
+        `message origin must be this router (${router.id})`,
+        { field: 'origin' },
+      );
+    }
     await router.authorizer.admitMessage(m);
     const bytes = storedBytes(m);
     if (bytes.length > router.maxMessageBytes) {
@@ -243,14 +253,8 @@ async function answerQuery(
 ): Promise<void> {
   try {
     await router.authorizer.admitRequest(frame.req);
-    const msgs = await router.queryLocal(frame.req.ns, frame.req.pattern);
-    await stream.send({
-      t: 'qres',
-      id: frame.id,
-      msgs,
-      done: true,
-      stale: false,
-    });
+    const { msgs, stale } = await router.query(frame.req);
+    await stream.send({ t: 'qres', id: frame.id, msgs, done: true, stale });
   } catch (err) {
     router.countRejection(err, log);
     await stream.send(errorFrame(err, frame.id));

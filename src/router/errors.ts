@@ -41,3 +41,23 @@ export class SubscriptionEndedError extends WavemqError<{
 }> {
   readonly code = 'SUBSCRIPTION_ENDED';
 }
+
+/** A route proof is missing, invalid, or for another entity/namespace. */
+export class RouteProofError extends WavemqError<{ file: string }> {
+  readonly code = 'ROUTE_PROOF_INVALID';
+}
+
+/** A peer's entity does not match the key its link was made with. */
+export class PeerIdentityError extends WavemqError<{ peer: string }> {
+  readonly code = 'PEER_IDENTITY';
+}
+
+/** A site asked for a namespace this router is not designated for. */
+export class NotDesignatedError extends WavemqError<{ ns: string }> {
+  readonly code = 'NOT_DESIGNATED';
+}
+
+/** A trunk message is not the sending site's own, or not its namespace. */
+export class TrunkMessageError extends WavemqError<{ field: string }> {
+  readonly code = 'TRUNK_MESSAGE_INVALID';
+}

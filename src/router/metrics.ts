@@ -12,6 +12,13 @@ export interface RouterMetrics {
   queried: Counter;
   uplinkAttempts: Counter<'ns'>;
   uplinkState: Gauge<'ns'>;
+  peerRefusals: Counter<'code'>;
+  trunkReceived: Counter;
+  trunkDuplicates: Counter;
+  trunkSent: Counter<'ns'>;
+  trunkAcked: Counter<'ns'>;
+  trunkRejected: Counter<'ns'>;
+  drainRate: Gauge<'ns'>;
 }
 
 /** Declares and registers the router's metrics on `registry`. */
@@ -70,6 +77,46 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
     uplinkState: new Gauge({
       name: 'wavemq_router_uplink_up',
       help: '1 when the link to the designated router is up, else 0',
+      labelNames: ['ns'],
+      registers,
+    }),
+    peerRefusals: new Counter({
+      name: 'wavemq_router_peer_refusals_total',
+      help: 'Router links refused in the handshake, by error code',
+      labelNames: ['code'],
+      registers,
+    }),
+    trunkReceived: new Counter({
+      name: 'wavemq_router_trunk_received_messages_total',
+      help: 'Trunk messages accepted from site routers',
+      registers,
+    }),
+    trunkDuplicates: new Counter({
+      name: 'wavemq_router_trunk_duplicates_total',
+      help: 'Trunk messages dropped as already held (resends)',
+      registers,
+    }),
+    trunkSent: new Counter({
+      name: 'wavemq_router_trunk_sent_messages_total',
+      help: 'Trunk messages sent to the designated router (resends included)',
+      labelNames: ['ns'],
+      registers,
+    }),
+    trunkAcked: new Counter({
+      name: 'wavemq_router_trunk_acked_messages_total',
+      help: 'Trunk messages the designated router made durable',
+      labelNames: ['ns'],
+      registers,
+    }),
+    trunkRejected: new Counter({
+      name: 'wavemq_router_trunk_rejected_messages_total',
+      help: 'Trunk messages the designated router refused (skipped)',
+      labelNames: ['ns'],
+      registers,
+    }),
+    drainRate: new Gauge({
+      name: 'wavemq_router_trunk_drain_rate',
+      help: 'Trunk messages acked per second, smoothed',
       labelNames: ['ns'],
       registers,
     }),

@@ -13,14 +13,22 @@ import { WavemqError, errorMessage } from '../common/errors.ts';
 import type { QueueId, RouterId } from '../common/ids.ts';
 import { LruMap } from '../common/lru.ts';
 import type { RouterConfig } from '../config/index.ts';
-import { QueueManager, openDataStore, type DataStore } from '../queue/index.ts';
+import {
+  QueueManager,
+  openDataStore,
+  type DataStore,
+  type StoreMark,
+} from '../queue/index.ts';
 import { Entity, Verifier, writeSecretFile } from '../wave/index.ts';
 import {
   createTlsIdentity,
   type Listener,
+  type TlsIdentity,
   type Transport,
 } from '../transport/index.ts';
-import type { WireMessage } from '../wire/index.ts';
+import type { WireMessage, WireRequest } from '../wire/index.ts';
+import { loadRouteProofs, type RouteProofs } from './designated.ts';
+import { serveSite } from './peer-session.ts';
 import { Authorizer } from './authorizer.ts';
 import { serveAgent } from './agent-session.ts';
 import { createRouterMetrics, type RouterMetrics } from './metrics.ts';
@@ -31,6 +39,8 @@ import { routerStatus, type RouterStatus } from './status.ts';
 
 /** Largest stored message the router accepts by default: 1 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Longest wait for a query forwarded to the designated router, ms. */
+const QUERY_TIMEOUT_MS = 30_000;
 /** Router entities are made valid for this long: ten years. */
 const ROUTER_ENTITY_EXPIRY_MS = 10 * 365 * 24 * 3600 * 1000;
 
@@ -52,6 +62,17 @@ export function trunkQueueId(ns: string): QueueId {
   return `trunk/${ns}` as QueueId;
 }
 
+/** The queue a designated router keeps for a site's subscription. */
+export function downlinkQueueId(site: string, subscription: string): QueueId {
+  return `down/${site}/${subscription}` as QueueId;
+}
+
+/** The site router a downlink queue feeds, if `queue` is one. */
+export function downlinkRecipient(queue: QueueId): string | undefined {
+  if (!queue.startsWith('down/')) return undefined;
+  return queue.slice(5, queue.indexOf('/', 5));
+}
+
 /** A running router; build one with {@link Router.start}. */
 export class Router {
   readonly metrics: RouterMetrics;
@@ -63,12 +84,17 @@ export class Router {
   id = '' as RouterId;
   entity!: Entity;
   authorizer!: Authorizer;
+  verifier!: Verifier;
+  identity!: TlsIdentity;
+  /** Route proofs by namespace when this router is a designated router. */
+  routeProofs: RouteProofs = new Map();
   subscriptions!: Subscriptions;
   queues!: QueueManager;
   readonly uplinks = new Map<string, Uplink>();
   private persist!: PersistStore;
   private stores: DataStore[] = [];
   private listener: Listener | undefined;
+  private peerListener: Listener | undefined;
   /** Highest sequence accepted per publisher session (drops resends). */
   private readonly sessions = new LruMap<string, number>(65_536);
 
@@ -131,15 +157,23 @@ export class Router {
     );
     const recovered = this.subscriptions.recover();
     await this.openTrunks();
+    this.verifier = new Verifier({
+      clock: this.clock,
+      defaultToUnrevoked: cfg.wave.defaultToUnrevoked,
+    });
     this.authorizer = new Authorizer({
       store: this.persist,
-      verifier: new Verifier({
-        clock: this.clock,
-        defaultToUnrevoked: cfg.wave.defaultToUnrevoked,
-      }),
+      verifier: this.verifier,
     });
+    this.routeProofs = await loadRouteProofs(
+      cfg.routing.designatedNamespaceFiles,
+      this.entity.hash,
+      this.verifier,
+    );
     this.queues.start();
+    this.identity = await createTlsIdentity(this.entity.signingSeed);
     await this.listen();
+    await this.listenPeers();
     this.startUplinks();
     this.logger.info(
       {
@@ -170,12 +204,39 @@ export class Router {
   }
 
   private async listen(): Promise<void> {
-    const identity = await createTlsIdentity(this.entity.signingSeed);
     this.listener = await this.o.transport.listen({
       ...this.o.config.local.listenAddr,
-      identity,
+      identity: this.identity,
       onConnection: (conn) => serveAgent(this, conn),
     });
+  }
+
+  /** The peer port, opened only when this router is designated. */
+  private async listenPeers(): Promise<void> {
+    if (this.routeProofs.size === 0) return;
+    this.peerListener = await (this.o.peerTransport ?? this.o.transport).listen(
+      {
+        ...this.o.config.peer.listenAddr,
+        identity: this.identity,
+        // Every site must present its entity's certificate; the handshake
+        // then checks the entity it claims against that key.
+        verifyClient: () => true,
+        onConnection: (conn) => serveSite(this, conn, this.routeProofs),
+      },
+    );
+    this.logger.info(
+      {
+        listen: { host: this.peerListener.host, port: this.peerListener.port },
+        namespaces: [...this.routeProofs.keys()],
+      },
+      'designated router listening',
+    );
+  }
+
+  /** The peer address (the real port when 0 was asked), if listening. */
+  get peerAddress(): { host: string; port: number } | undefined {
+    const l = this.peerListener;
+    return l ? { host: l.host, port: l.port } : undefined;
   }
 
   private startUplinks(): void {
@@ -184,8 +245,9 @@ export class Router {
         ns: namespace,
         address,
         transport: this.o.peerTransport ?? this.o.transport,
+        identity: this.identity,
+        router: this,
         logger: this.logger,
-        metrics: this.metrics,
       });
       this.uplinks.set(namespace, uplink);
       uplink.start();
@@ -193,13 +255,17 @@ export class Router {
   }
 
   /**
-   * Appends admitted messages to every matching local queue and to the
-   * trunk queue, in one durable write; resolves when durable. Messages a
-   * publisher session already sent are skipped. The append is issued
-   * before this returns, so calls reach the queues in call order.
+   * Appends admitted messages to every matching queue in one durable
+   * write, with `marks` (trunk high-water marks) in the same batch;
+   * resolves when durable. Loop prevention: a message never goes to the
+   * downlink of the router it came from, and only messages that
+   * originated here enter a trunk. Messages a publisher session already
+   * sent are skipped. The append is issued before this returns, so calls
+   * reach the queues in call order.
    */
-  publishLocal(
+  route(
     admitted: { m: WireMessage; bytes: Uint8Array }[],
+    o: { from: 'local' | 'peer'; marks?: StoreMark[] },
   ): Promise<void> {
     const entries: { queue: QueueId; bytes: Uint8Array }[] = [];
     const persisted: { m: WireMessage; bytes: Uint8Array }[] = [];
@@ -207,6 +273,7 @@ export class Router {
       if ((this.sessions.get(a.m.session) ?? -1) >= a.m.seq) continue;
       this.sessions.set(a.m.session, a.m.seq);
       for (const queue of this.subscriptions.index.match(a.m.ns, a.m.uri)) {
+        if (downlinkRecipient(queue) === a.m.origin) continue;
         entries.push({ queue, bytes: a.bytes });
       }
       if (this.uplinks.has(a.m.ns) && a.m.origin === this.id) {
@@ -214,11 +281,10 @@ export class Router {
       }
       if (a.m.persist) persisted.push(a);
     }
-    this.metrics.published.inc({ origin: 'local' }, admitted.length);
-    const appended =
-      entries.length > 0
-        ? this.queues.appendMany(entries)
-        : Promise.resolve([]);
+    this.metrics.published.inc({ origin: o.from }, admitted.length);
+    const appended = this.queues.appendMany(entries, {
+      marks: o.marks ?? [],
+    });
     return Promise.all([
       appended,
       ...persisted.map((a) =>
@@ -227,6 +293,28 @@ export class Router {
     ]).then(() => {
       this.metrics.persisted.inc(persisted.length);
     });
+  }
+
+  /**
+   * Answers an admitted query: from the designated router when this site
+   * has an uplink for the namespace and it is up, else from what this
+   * router has kept, saying the answer may be stale when a designated
+   * router exists but cannot be reached.
+   */
+  async query(
+    req: WireRequest,
+  ): Promise<{ msgs: Uint8Array[]; stale: boolean }> {
+    const uplink = this.uplinks.get(req.ns);
+    const link = uplink?.link;
+    if (link) {
+      try {
+        return { msgs: await link.query(req, QUERY_TIMEOUT_MS), stale: false };
+      } catch (err) {
+        this.logger.info({ err: errorMessage(err) }, 'query upstream failed');
+      }
+    }
+    const msgs = await this.queryLocal(req.ns, req.pattern);
+    return { msgs, stale: uplink !== undefined };
   }
 
   /** Persisted messages in `ns` matching `pattern`, from this router. */
@@ -252,6 +340,8 @@ export class Router {
   async stop(): Promise<void> {
     await this.listener?.stop();
     this.listener = undefined;
+    await this.peerListener?.stop();
+    this.peerListener = undefined;
     await Promise.all([...this.uplinks.values()].map((u) => u.stop()));
     await this.queues?.close();
     for (const s of this.stores.splice(0)) await s.close();

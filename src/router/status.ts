@@ -16,6 +16,10 @@ export interface NamespaceStatus {
   oldestAgeMs: number | null;
   drops: number;
   connectAttempts: number;
+  /** Successful handshakes: 1 after the first connect, +1 per reconnect. */
+  connects: number;
+  /** Trunk messages acked per second, smoothed. */
+  drainRate: number;
 }
 
 /** What the status request returns. */
@@ -27,6 +31,8 @@ export interface RouterStatus {
   subscriptions: number;
   queues: number;
   namespaces: NamespaceStatus[];
+  /** Namespaces this router is the designated router for. */
+  designatedFor: string[];
 }
 
 /** Collects the status of `router`. */
@@ -46,6 +52,8 @@ export function routerStatus(router: Router): RouterStatus {
         q?.oldestEnqueuedAtMs === undefined ? null : now - q.oldestEnqueuedAtMs,
       drops: q?.drops ?? 0,
       connectAttempts: uplink?.attempts ?? 0,
+      connects: uplink?.connects ?? 0,
+      drainRate: Math.round(uplink?.drainRate ?? 0),
     });
   }
   return {
@@ -55,5 +63,6 @@ export function routerStatus(router: Router): RouterStatus {
     subscriptions: router.subscriptions.index.size,
     queues: router.queues.list().length,
     namespaces,
+    designatedFor: [...router.routeProofs.keys()],
   };
 }

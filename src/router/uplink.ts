@@ -1,30 +1,33 @@
 /**
  * The link from a site router to the designated router of one namespace.
- * It keeps trying to connect with jittered exponential backoff and never
- * gives up; failures are logged once at info when the link goes down and
- * then only at debug, so an unreachable uplink stays quiet.
- *
- * Not built yet: the peer handshake (route-proof check) and draining the
- * trunk queue. Until then a connection that succeeds is closed again and
- * the trunk queue only fills; the link state stays `connecting`.
+ * It never gives up: connect, handshake (the far end must hold a valid
+ * route proof for the namespace, for the entity whose key its TLS
+ * certificate holds), drain the trunk, and on any failure wait a jittered,
+ * growing delay and start over. Failures are logged at info when the link
+ * goes down and then only at debug, so an unreachable uplink stays quiet.
  */
 import type { Logger } from '../common/logger.ts';
 import { Backoff, sleep } from '../common/backoff.ts';
-import { errorMessage } from '../common/errors.ts';
+import { WavemqError, errorMessage } from '../common/errors.ts';
 import type { HostPort } from '../config/index.ts';
-import type { Transport } from '../transport/index.ts';
-import type { RouterMetrics } from './metrics.ts';
+import type { Connection, TlsIdentity, Transport } from '../transport/index.ts';
+import type { Router } from './router.ts';
+import { trunkQueueId } from './router.ts';
+import { openPeerLink, type PeerLink } from './peer-link.ts';
+import { TrunkSender } from './trunk-sender.ts';
 
 /** States of an uplink, as shown by `wavemq status`. */
-export type LinkState = 'connecting' | 'up' | 'stopped';
+export type LinkState =
+  'connecting' | 'handshaking' | 'draining' | 'up' | 'refused' | 'stopped';
 
 /** Options of {@link Uplink}. */
 export interface UplinkOptions {
   ns: string;
   address: HostPort;
   transport: Transport;
+  identity: TlsIdentity;
+  router: Router;
   logger: Logger;
-  metrics: RouterMetrics;
   /** Time allowed for one connection attempt, ms; default 10_000. */
   connectTimeoutMs?: number;
   backoff?: Backoff;
@@ -36,8 +39,11 @@ export class Uplink {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private attemptCount = 0;
+  private connectCount = 0;
   private readonly log: Logger;
   private readonly backoff: Backoff;
+  private current: { conn: Connection; link: PeerLink } | undefined;
+  private sender: TrunkSender | undefined;
 
   constructor(private readonly o: UplinkOptions) {
     this.log = o.logger.child({ component: 'uplink', ns: o.ns });
@@ -53,6 +59,21 @@ export class Uplink {
     return this.attemptCount;
   }
 
+  /** Handshakes that succeeded (the first connect and every reconnect). */
+  get connects(): number {
+    return this.connectCount;
+  }
+
+  /** Trunk messages acked per second, smoothed; 0 when idle. */
+  get drainRate(): number {
+    return this.sender?.drainRate ?? 0;
+  }
+
+  /** The live link to the designated router, if up. */
+  get link(): PeerLink | undefined {
+    return this.current?.link;
+  }
+
   /** Starts the connect loop; idempotent. */
   start(): void {
     this.loop ??= this.run();
@@ -61,8 +82,17 @@ export class Uplink {
   /** Stops the loop and waits for it; idempotent. */
   async stop(): Promise<void> {
     this.abort.abort(new Error('uplink stopped'));
+    await this.current?.conn.close('router stopping');
     await this.loop;
     this.state = 'stopped';
+  }
+
+  private setState(state: LinkState): void {
+    this.state = state;
+    this.o.router.metrics.uplinkState.set(
+      { ns: this.o.ns },
+      state === 'up' || state === 'draining' ? 1 : 0,
+    );
   }
 
   private async run(): Promise<void> {
@@ -70,24 +100,76 @@ export class Uplink {
     let quiet = false;
     while (!signal.aborted) {
       this.attemptCount += 1;
-      this.o.metrics.uplinkAttempts.inc({ ns: this.o.ns });
+      this.o.router.metrics.uplinkAttempts.inc({ ns: this.o.ns });
       try {
-        const conn = await this.o.transport.connect({
-          ...this.o.address,
-          timeoutMs: this.o.connectTimeoutMs ?? 10_000,
-          signal,
-        });
-        this.log.debug({ addr: this.o.address }, 'designated router reachable');
-        await conn.close('peer protocol not available');
+        await this.session(signal);
+        quiet = false;
       } catch (err) {
         if (signal.aborted) break;
-        const fields = { err: errorMessage(err), attempt: this.attemptCount };
-        if (quiet) this.log.debug(fields, 'uplink connect failed');
-        else this.log.info(fields, 'uplink down, retrying with backoff');
-        quiet = true;
+        quiet = this.report(err, quiet);
       }
+      this.setState(this.state === 'refused' ? 'refused' : 'connecting');
       // An abort ends the wait early; the loop condition then stops.
       await sleep(this.backoff.next(), signal).catch(() => signal.aborted);
     }
+  }
+
+  private report(err: unknown, quiet: boolean): boolean {
+    const code = err instanceof WavemqError ? err.code : undefined;
+    const fields = { err: errorMessage(err), code, attempt: this.attemptCount };
+    if (code === 'ROUTE_PROOF_INVALID' || code === 'PEER_IDENTITY') {
+      // A refused designated router is worth a warning every time.
+      this.setState('refused');
+      this.o.router.metrics.peerRefusals.inc({ code });
+      this.log.warn(fields, 'designated router refused');
+      return true;
+    }
+    if (quiet) this.log.debug(fields, 'uplink attempt failed');
+    else this.log.info(fields, 'uplink down, retrying with backoff');
+    return true;
+  }
+
+  /** One connection: handshake, then drain until the link fails. */
+  private async session(signal: AbortSignal): Promise<void> {
+    const conn = await this.o.transport.connect({
+      ...this.o.address,
+      identity: this.o.identity,
+      timeoutMs: this.o.connectTimeoutMs ?? 10_000,
+      signal,
+    });
+    try {
+      this.setState('handshaking');
+      const link = await openPeerLink(this.o.router, conn, this.o.ns, this.log);
+      this.current = { conn, link };
+      this.connectCount += 1;
+      this.backoff.reset();
+      this.log.info(
+        {
+          designated: link.peerRouter,
+          hwm: link.hwm,
+          connects: this.connectCount,
+        },
+        'uplink up',
+      );
+      await this.drain(link);
+    } finally {
+      this.current = undefined;
+      await conn.close('uplink session ended');
+    }
+  }
+
+  private async drain(link: PeerLink): Promise<void> {
+    const queue = this.o.router.queues.get(trunkQueueId(this.o.ns));
+    if (!queue) throw new Error(`no trunk queue for ${this.o.ns}`);
+    const sender = new TrunkSender({
+      router: this.o.router,
+      link,
+      queue,
+      ns: this.o.ns,
+      log: this.log,
+      onState: (draining) => this.setState(draining ? 'draining' : 'up'),
+    });
+    this.sender = sender;
+    await sender.run();
   }
 }

@@ -6,3 +6,4 @@ export * from './errors.ts';
 export * from './codec.ts';
 export * from './framing.ts';
 export * from './frames.ts';
+export * from './peer-frames.ts';

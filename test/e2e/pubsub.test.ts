@@ -146,3 +146,25 @@ t.test(
     );
   },
 );
+
+t.test(
+  'pub/sub: leaving an iteration early loses nothing that arrived in the same frame',
+  async (t) => {
+    const site = await makeSite(t);
+    await site.start();
+    const a = await site.agent('a');
+    const agent = await site.connect(a);
+    const sub = await agent.subscribe('f/*', { id: 'frames' });
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => agent.publish('f/x', `m${i}`)),
+    );
+    const first = await take(sub, 5);
+    const rest = await take(sub, 35);
+    t.same(
+      [...first, ...rest].map((m) =>
+        Buffer.from(m.payloads[0]!.content).toString(),
+      ),
+      Array.from({ length: 40 }, (_, i) => `m${i}`),
+    );
+  },
+);

@@ -157,7 +157,7 @@ export function parseDesignatedFrame(v: unknown): DesignatedFrame {
       if (!Array.isArray(msgs) || !msgs.every((m) => m instanceof Uint8Array)) {
         bad(t, 'msgs', 'a list of byte strings');
       }
-      return { t, id: uint(o, 'id', t), msgs: msgs as Uint8Array[] };
+      return { t, id: uint(o, 'id', t), msgs: msgs };
     }
     case 'err':
       return {

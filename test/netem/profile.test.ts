@@ -184,9 +184,11 @@ t.test('profile: overrides move scheduled windows or add them', async (t) => {
     data: { field: 'overrides.outageMs' },
   });
   await t.rejects(loadProfile('flapping', { flapDownMs: 20_000 }), {
+    code: 'NETEM_PROFILE_INVALID',
     data: { field: 'overrides.flapDownMs' },
   });
   await t.rejects(loadProfile('rebind', { rebindEveryMs: 10 }), {
+    code: 'NETEM_PROFILE_INVALID',
     data: { field: 'overrides.rebindEveryMs' },
   });
 });
@@ -197,9 +199,11 @@ t.test('profile: readOverrides checks caller input like a file', async (t) => {
     up: { delayMs: 3 },
   });
   t.throws(() => readOverrides('x', { outageSeconds: 5 }), {
+    code: 'NETEM_PROFILE_INVALID',
     data: { field: 'overrides.outageSeconds' },
   });
   t.throws(() => readOverrides('x', { up: { delayMs: 'slow' } }), {
+    code: 'NETEM_PROFILE_INVALID',
     data: { field: 'overrides.up.delayMs' },
   });
 });
@@ -227,9 +231,13 @@ t.test(
     t.equal(p.schedule.length, 1);
     const loop = join(dir, 'loop.json');
     writeFileSync(loop, JSON.stringify({ extends: loop }));
-    await t.rejects(loadProfile(loop), { data: { field: 'extends' } });
+    await t.rejects(loadProfile(loop), {
+      code: 'NETEM_PROFILE_INVALID',
+      data: { field: 'extends' },
+    });
     writeFileSync(join(dir, 'broken.json'), '{ nope');
     await t.rejects(loadProfile(join(dir, 'broken.json')), {
+      code: 'NETEM_PROFILE_INVALID',
       data: { field: '(file)' },
     });
     await t.rejects(loadProfile('no-such-profile'), {
@@ -237,6 +245,7 @@ t.test(
       message: /shipped: .*cellular/,
     });
     t.throws(() => parseProfile('x', { extends: 'cellular' }), {
+      code: 'NETEM_PROFILE_INVALID',
       data: { field: 'extends' },
     });
   },

@@ -1,12 +1,13 @@
 /**
- * High-water marks of trunks: per (origin router, namespace), the highest
- * trunk sequence number a designated router has made durable. Stored as
- * queue-store marks (router table 0x14), in the same write as the
- * messages they cover.
+ * High-water marks: per trunk (origin router, namespace) at a designated
+ * router, and per downlink at a site router, the highest sequence number
+ * made durable. Stored as queue-store marks (router tables 0x14 and
+ * 0x15), in the same write as the messages they cover.
  */
 import type { QueueManager } from '../queue/index.ts';
 
 const TAG_HWM = 0x14;
+const TAG_DOWNLINK_HWM = 0x15;
 
 /** The mark key of the trunk from `origin` in `ns`. */
 export function hwmKey(origin: string, ns: string): Uint8Array {
@@ -30,5 +31,19 @@ export async function readHwm(
   ns: string,
 ): Promise<number> {
   const v = await queues.readMark(hwmKey(origin, ns));
+  return v ? Number(Buffer.from(v).readBigUInt64BE()) : 0;
+}
+
+/** The mark key of the downlink feeding local queue `queue`. */
+export function downlinkHwmKey(queue: string): Uint8Array {
+  return Buffer.concat([Uint8Array.of(TAG_DOWNLINK_HWM), Buffer.from(queue)]);
+}
+
+/** The downlink's stored mark, or 0. */
+export async function readDownlinkHwm(
+  queues: QueueManager,
+  queue: string,
+): Promise<number> {
+  const v = await queues.readMark(downlinkHwmKey(queue));
   return v ? Number(Buffer.from(v).readBigUInt64BE()) : 0;
 }

@@ -12,6 +12,7 @@ import type { Connection, FrameStream } from '../transport/index.ts';
 import {
   PEER_PROTOCOL_VERSION,
   decode,
+  parseAgentFrame,
   parseSiteFrame,
   parseWireMessage,
   type SiteFrame,
@@ -22,6 +23,7 @@ import { PublicEntity } from '../wave/index.ts';
 import type { Router } from './router.ts';
 import type { RouteProofs } from './designated.ts';
 import { errorFrame } from './agent-session.ts';
+import { serveSubscription } from './subscription-stream.ts';
 import {
   NotDesignatedError,
   PeerIdentityError,
@@ -37,8 +39,10 @@ export function serveSite(
   proofs: RouteProofs,
 ): void {
   const log = router.logger.child({ component: 'peer', conn: conn.id });
+  let linked: (link: SiteLink) => void = () => undefined;
+  const site = new Promise<SiteLink>((resolve) => (linked = resolve));
   conn.onStream((stream) => {
-    void serveControl(router, conn, stream, proofs, log)
+    void serveStream(router, conn, stream, proofs, log, { site, linked })
       .catch(async (err: unknown) => {
         const code = err instanceof WavemqError ? err.code : 'INTERNAL';
         router.metrics.peerRefusals.inc({ code });
@@ -49,6 +53,12 @@ export function serveSite(
   });
 }
 
+/** The control stream's handshake, shared with the connection's others. */
+interface LinkState {
+  site: Promise<SiteLink>;
+  linked: (link: SiteLink) => void;
+}
+
 interface SiteLink {
   ns: string;
   origin: string;
@@ -57,23 +67,72 @@ interface SiteLink {
   log: Logger;
 }
 
-async function serveControl(
+/** Longest a downlink stream waits for its connection's handshake, ms. */
+const HANDSHAKE_WAIT_MS = 30_000;
+
+async function serveStream(
   router: Router,
   conn: Connection,
   stream: FrameStream,
   proofs: RouteProofs,
   log: Logger,
+  state: LinkState,
 ): Promise<void> {
   const frames = stream.frames()[Symbol.asyncIterator]();
   const first = await frames.next();
   if (first.done) return;
-  const link = await handshake(router, conn, stream, proofs, first.value, log);
+  const value = first.value as Record<string, unknown>;
+  if (value['t'] === 'sub') {
+    return serveDownlink(router, stream, frames, value, state);
+  }
+  const link = await handshake(router, conn, stream, proofs, value, log);
+  state.linked(link);
   for (;;) {
     const next = await frames.next();
     if (next.done) return;
-    const frame = parseSiteFrame(next.value);
-    await handleSiteFrame(router, link, frame);
+    await handleSiteFrame(router, link, parseSiteFrame(next.value));
   }
+}
+
+/** A site registers one of its subscriptions: serve it as a downlink. */
+async function serveDownlink(
+  router: Router,
+  stream: FrameStream,
+  frames: AsyncIterator<unknown>,
+  value: Record<string, unknown>,
+  state: LinkState,
+): Promise<void> {
+  const frame = parseAgentFrame(value);
+  if (frame.t !== 'sub') {
+    throw new UnexpectedFrameError('expected sub', { frame: frame.t });
+  }
+  const timeout = AbortSignal.timeout(HANDSHAKE_WAIT_MS);
+  const link = await Promise.race([
+    state.site,
+    new Promise<never>((_, reject) =>
+      timeout.addEventListener('abort', () =>
+        reject(
+          new UnexpectedFrameError('downlink before handshake', {
+            frame: 'sub',
+          }),
+        ),
+      ),
+    ),
+  ]);
+  if (frame.req.ns !== link.ns) {
+    throw new NotDesignatedError(
+      `downlink for ${frame.req.ns} on a link for ${link.ns}`,
+      { ns: frame.req.ns },
+    );
+  }
+  await serveSubscription(
+    router,
+    stream,
+    frames,
+    frame.req,
+    link.log,
+    link.origin,
+  );
 }
 
 async function handshake(

@@ -30,6 +30,7 @@ import type { WireMessage, WireRequest } from '../wire/index.ts';
 import { loadRouteProofs, type RouteProofs } from './designated.ts';
 import { serveSite } from './peer-session.ts';
 import { Authorizer } from './authorizer.ts';
+import { downlinkRecipient, trunkQueueId } from './queue-ids.ts';
 import { serveAgent } from './agent-session.ts';
 import { createRouterMetrics, type RouterMetrics } from './metrics.ts';
 import { PersistStore } from './persist-store.ts';
@@ -55,22 +56,6 @@ export interface RouterOptions {
   clock?: Clock;
   registry?: Registry;
   maxMessageBytes?: number;
-}
-
-/** A queue for namespace `ns`'s designated router. */
-export function trunkQueueId(ns: string): QueueId {
-  return `trunk/${ns}` as QueueId;
-}
-
-/** The queue a designated router keeps for a site's subscription. */
-export function downlinkQueueId(site: string, subscription: string): QueueId {
-  return `down/${site}/${subscription}` as QueueId;
-}
-
-/** The site router a downlink queue feeds, if `queue` is one. */
-export function downlinkRecipient(queue: QueueId): string | undefined {
-  if (!queue.startsWith('down/')) return undefined;
-  return queue.slice(5, queue.indexOf('/', 5));
 }
 
 /** A running router; build one with {@link Router.start}. */
@@ -315,6 +300,16 @@ export class Router {
     }
     const msgs = await this.queryLocal(req.ns, req.pattern);
     return { msgs, stale: uplink !== undefined };
+  }
+
+  /** Keeps `bytes` as the last persisted message for (ns, uri). */
+  async keepPersisted(
+    ns: string,
+    uri: string,
+    bytes: Uint8Array,
+  ): Promise<void> {
+    await this.persist.putPersisted(ns, uri, bytes);
+    this.metrics.persisted.inc();
   }
 
   /** Persisted messages in `ns` matching `pattern`, from this router. */

@@ -4,7 +4,7 @@
  * backlog (length, bytes, age of the oldest message, drops, attempts).
  */
 import type { Router } from './router.ts';
-import { trunkQueueId } from './router.ts';
+import { trunkQueueId } from './queue-ids.ts';
 
 /** One namespace's uplink and trunk backlog. */
 export interface NamespaceStatus {

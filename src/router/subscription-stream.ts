@@ -18,13 +18,18 @@ import {
   UnexpectedFrameError,
 } from './errors.ts';
 
-/** Serves a stream whose first frame was `sub`. */
+/**
+ * Serves a stream whose first frame was `sub`: an agent's subscription,
+ * or, with `recipient`, a site router registering a downlink for one of
+ * its subscriptions.
+ */
 export async function serveSubscription(
   router: Router,
   stream: FrameStream,
   frames: AsyncIterator<unknown>,
   req: WireRequest,
   log: Logger,
+  recipient?: string,
 ): Promise<void> {
   let expiresAtMs: number;
   try {
@@ -39,7 +44,11 @@ export async function serveSubscription(
     await stream.send(errorFrame(err));
     return;
   }
-  const { queue, resumed } = await router.subscriptions.open(req, expiresAtMs);
+  const { queue, resumed } = await router.subscriptions.open(
+    req,
+    expiresAtMs,
+    recipient,
+  );
   const ctl = router.subscriptions.attach(queue.id);
   const slog = log.child({ queue: queue.id });
   slog.debug({ resumed, backlog: queue.length }, 'subscriber attached');

@@ -3,13 +3,13 @@
  * publishes reach it, recovered from the data store on start, and attached
  * to at most one agent stream at a time (a newer stream takes over).
  */
-import { createHash } from 'node:crypto';
 import type { QueueId } from '../common/ids.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RouterConfig } from '../config/index.ts';
 import type { DurableQueue, QueueManager } from '../queue/index.ts';
 import type { WireRequest } from '../wire/index.ts';
 import { SubscriptionIndex } from './subscription-index.ts';
+import { downlinkQueueId, subscriptionQueueId } from './queue-ids.ts';
 import type { RouterMetrics } from './metrics.ts';
 
 /** What the router stores with a subscription's queue. */
@@ -19,18 +19,18 @@ export interface SubscriptionRecord {
   requester: string;
   id: string;
   grantExpiresAtMs: number;
+  /**
+   * The subscriber's signed request (proof and entity by hash only): a
+   * site router sends it to its designated router to register a
+   * downlink, on every connect, with no help from the agent.
+   */
+  req: WireRequest;
+  /** For a downlink queue at a designated router: the site it feeds. */
+  recipient?: string;
 }
 
 /** Shortest time a queue outlives a departed subscriber, ms. */
 export const MIN_SUBSCRIPTION_EXPIRY_MS = 60_000;
-
-const QUEUE_PREFIX = 'sub/';
-
-/** The queue id of the subscription (requester, client identifier). */
-export function subscriptionQueueId(requester: string, id: string): QueueId {
-  const h = createHash('sha256').update(`${requester}\n${id}`).digest();
-  return `${QUEUE_PREFIX}${h.subarray(0, 18).toString('base64url')}` as QueueId;
-}
 
 function isRecord(v: unknown): v is SubscriptionRecord {
   const r = v as Partial<SubscriptionRecord> | null;
@@ -39,7 +39,8 @@ function isRecord(v: unknown): v is SubscriptionRecord {
     r !== null &&
     typeof r.ns === 'string' &&
     typeof r.pattern === 'string' &&
-    typeof r.grantExpiresAtMs === 'number'
+    typeof r.grantExpiresAtMs === 'number' &&
+    typeof r.req === 'object'
   );
 }
 
@@ -47,6 +48,10 @@ function isRecord(v: unknown): v is SubscriptionRecord {
 export class Subscriptions {
   readonly index = new SubscriptionIndex();
   private readonly attached = new Map<QueueId, AbortController>();
+  private readonly openedListeners: ((
+    q: DurableQueue,
+    r: SubscriptionRecord,
+  ) => void)[] = [];
 
   constructor(
     private readonly queues: QueueManager,
@@ -60,7 +65,7 @@ export class Subscriptions {
   /** Registers every subscription queue found in the data store. */
   recover(): number {
     for (const q of this.queues.list()) {
-      if (q.spec.kind !== 'subscription' || !isRecord(q.spec.record)) continue;
+      if (q.spec.kind === 'trunk' || !isRecord(q.spec.record)) continue;
       this.index.add(q.spec.record.ns, q.spec.record.pattern, q.id);
     }
     this.metrics.subscriptions.set(this.index.size);
@@ -71,20 +76,27 @@ export class Subscriptions {
   async open(
     req: WireRequest,
     grantExpiresAtMs: number,
+    recipient?: string,
   ): Promise<{ queue: DurableQueue; resumed: boolean }> {
-    const id = subscriptionQueueId(req.requester, req.id);
+    const local = subscriptionQueueId(req.requester, req.id);
+    const id = recipient ? downlinkQueueId(recipient, local) : local;
     const resumed = this.queues.get(id) !== undefined;
     const cfg = this.config.queue;
     const asked = req.expiryMs > 0 ? req.expiryMs : cfg.queueExpiryMs;
+    const signed: WireRequest = { ...req };
+    delete signed.proof;
+    delete signed.entity;
     const record: SubscriptionRecord = {
       ns: req.ns,
       pattern: req.pattern,
       requester: req.requester,
       id: req.id,
       grantExpiresAtMs,
+      req: signed,
+      ...(recipient ? { recipient } : {}),
     };
     const queue = await this.queues.ensureQueue(id, {
-      kind: 'subscription',
+      kind: recipient ? 'downlink' : 'subscription',
       limits: {
         maxLength: cfg.subscriptionQueueMaxLength,
         maxBytes: cfg.subscriptionQueueMaxBytes,
@@ -98,7 +110,33 @@ export class Subscriptions {
     });
     this.index.add(req.ns, req.pattern, id);
     this.metrics.subscriptions.set(this.index.size);
+    if (!recipient) for (const l of this.openedListeners) l(queue, record);
     return { queue, resumed };
+  }
+
+  /**
+   * Hears every local subscription opened (new or resumed); returns a
+   * function that stops listening.
+   */
+  onOpened(
+    listener: (q: DurableQueue, r: SubscriptionRecord) => void,
+  ): () => void {
+    this.openedListeners.push(listener);
+    return () => {
+      const i = this.openedListeners.indexOf(listener);
+      if (i >= 0) this.openedListeners.splice(i, 1);
+    };
+  }
+
+  /** Local subscriptions (not downlinks) in namespace `ns`. */
+  local(ns: string): { queue: DurableQueue; record: SubscriptionRecord }[] {
+    const out = [];
+    for (const queue of this.queues.list()) {
+      const r = queue.spec.record;
+      if (queue.spec.kind !== 'subscription' || !isRecord(r)) continue;
+      if (r.ns === ns) out.push({ queue, record: r });
+    }
+    return out;
   }
 
   /**

@@ -12,9 +12,10 @@ import { WavemqError, errorMessage } from '../common/errors.ts';
 import type { HostPort } from '../config/index.ts';
 import type { Connection, TlsIdentity, Transport } from '../transport/index.ts';
 import type { Router } from './router.ts';
-import { trunkQueueId } from './router.ts';
+import { trunkQueueId } from './queue-ids.ts';
 import { openPeerLink, type PeerLink } from './peer-link.ts';
 import { TrunkSender } from './trunk-sender.ts';
+import { Downlinks } from './downlinks.ts';
 
 /** States of an uplink, as shown by `wavemq status`. */
 export type LinkState =
@@ -151,7 +152,13 @@ export class Uplink {
         },
         'uplink up',
       );
-      await this.drain(link);
+      const downlinks = new Downlinks(this.o.router, conn, this.o.ns, this.log);
+      downlinks.start();
+      try {
+        await this.drain(link);
+      } finally {
+        downlinks.stop();
+      }
     } finally {
       this.current = undefined;
       await conn.close('uplink session ended');

@@ -1,0 +1,111 @@
+import t from 'tap';
+import { makeTier } from '../helpers/tier.ts';
+import { eventually } from '../helpers/processes.ts';
+import type {
+  Agent,
+  ReceivedMessage,
+  Subscription,
+} from '../../src/agent/index.ts';
+
+const text = (m: ReceivedMessage): string =>
+  Buffer.from(m.payloads[0]!.content).toString();
+
+async function take(sub: Subscription, n: number): Promise<ReceivedMessage[]> {
+  const out: ReceivedMessage[] = [];
+  for await (const m of sub) {
+    out.push(m);
+    sub.ack(m);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+async function linkUp(agent: Agent): Promise<void> {
+  await eventually(async () => {
+    const st = await agent.status();
+    const ns = (st['namespaces'] as { link: string }[])[0];
+    return ns && (ns.link === 'up' || ns.link === 'draining')
+      ? true
+      : undefined;
+  }, 30_000);
+}
+
+t.test(
+  'downlink: a message published at site 1 reaches subscribers at site 2 and at the designated router, once, in order',
+  async (t) => {
+    const tier = await makeTier(t, 2);
+    await tier.dr.start();
+    const [s1, s2] = tier.sites as [typeof tier.dr, typeof tier.dr];
+    await s1.start();
+    await s2.start();
+    const a = await tier.agent('a');
+    const at1 = await s1.connect(a);
+    const at2 = await s2.connect(a);
+    await linkUp(at1);
+    await linkUp(at2);
+    const sub2 = await at2.subscribe('d/*', { id: 'site2' });
+    const subDr = await (
+      await tier.dr.connect(a)
+    ).subscribe('d/*', { id: 'dr' });
+    const sub1 = await at1.subscribe('d/*', { id: 'site1' });
+    // Let site 2's downlink registration reach the designated router.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 100; i++) await at1.publish('d/x', `m${i}`);
+    const want = Array.from({ length: 100 }, (_, i) => `m${i}`);
+    t.same(
+      (await take(sub2, 100)).map(text),
+      want,
+      'site 2: all, once, in order',
+    );
+    t.same(
+      (await take(subDr, 100)).map(text),
+      want,
+      'designated router: all, once, in order',
+    );
+    t.same(
+      (await take(sub1, 100)).map(text),
+      want,
+      'site 1 locally: all, once (no echo from upstream)',
+    );
+    await at1.publish('d/x', 'end');
+    t.equal(
+      text((await take(sub1, 1))[0]!),
+      'end',
+      'nothing came back to site 1 twice',
+    );
+    t.equal(text((await take(sub2, 1))[0]!), 'end');
+  },
+);
+
+t.test(
+  'downlink: a site that starts before the designated router connects by itself and registers the subscriptions it already had',
+  async (t) => {
+    const tier = await makeTier(t, 2);
+    const [s1, s2] = tier.sites as [typeof tier.dr, typeof tier.dr];
+    await s2.start(); // the designated router is not there yet
+    const a = await tier.agent('a');
+    const at2 = await s2.connect(a);
+    const sub2 = await at2.subscribe('late/*', { id: 'site2' });
+    await sub2.close(); // the agent goes away; its subscription stays
+    await at2.close();
+    // Restart site 2: its subscription must come back from disk.
+    await s2.kill('SIGKILL');
+    await s2.start();
+    await tier.dr.start();
+    const probe = await s2.connect(a);
+    await linkUp(probe);
+    await new Promise((r) => setTimeout(r, 1000)); // registration reaches the DR
+    await s1.start();
+    const at1 = await s1.connect(a);
+    for (let i = 0; i < 20; i++) await at1.publish('late/x', `m${i}`);
+    const again = await (
+      await s2.connect(a)
+    ).subscribe('late/*', { id: 'site2' });
+    const got = await take(again, 20);
+    t.same(
+      got.map(text),
+      Array.from({ length: 20 }, (_, i) => `m${i}`),
+      'the subscription was registered upstream with no agent attached',
+    );
+  },
+);

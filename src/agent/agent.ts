@@ -187,16 +187,22 @@ export class Agent {
     return new Subscription(stream, frames, ok, o.autoAck === true);
   }
 
-  /** Persisted messages matching `pattern`, one per URI. */
+  /**
+   * Persisted messages matching `pattern`, one per URI. `stale` is true
+   * when the router answered from its own copy because its designated
+   * router could not be reached.
+   */
   async query(
     pattern: string,
     o: { proof?: Proof } = {},
-  ): Promise<ReceivedMessage[]> {
+  ): Promise<ReceivedMessage[] & { stale: boolean }> {
     const proof = o.proof ?? this.proofFor('query');
     const req = this.request('query', pattern, proof, '', 0);
     const res = await this.control.request({ t: 'query', req });
-    const msgs = res['msgs'] as Uint8Array[];
-    return msgs.map((m) => decodeStored(m, 0, 0));
+    const msgs = (res['msgs'] as Uint8Array[]).map((m) =>
+      decodeStored(m, 0, 0),
+    );
+    return Object.assign(msgs, { stale: res['stale'] === true });
   }
 
   /** The router's status figures. */

@@ -74,9 +74,8 @@ export class Downlinks {
       const first = await frames.next();
       const ok = (first.done ? {} : first.value) as Obj;
       if (ok['t'] !== 'subok') {
-        this.router.metrics.rejected.inc({
-          code: String(ok['code'] ?? 'CLOSED'),
-        });
+        const code = typeof ok['code'] === 'string' ? ok['code'] : 'CLOSED';
+        this.router.metrics.rejected.inc({ code });
         this.log.warn(
           { queue: queue.id, code: ok['code'], err: ok['message'] },
           'designated router refused a downlink',

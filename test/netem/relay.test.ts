@@ -29,6 +29,17 @@ async function relayTo(
   return { relay, port };
 }
 
+/**
+ * Waits until the relay has taken all `sent` datagrams, holds none, and
+ * the sink has everything forwarded.
+ */
+async function drained(relay: ImpairmentRelay, sink: Endpoint, sent: number) {
+  const up = () => relay.stats().up;
+  await waitFor(() => up().packetsIn === sent, 'relay took every datagram');
+  await waitFor(() => up().heldPackets === 0, 'relay holds nothing');
+  await waitFor(() => sink.arrivals.length === up().forwarded, 'sink has all');
+}
+
 async function endpoints(t: Test) {
   const sink = await udpSink();
   const client = await udpClient();
@@ -63,8 +74,15 @@ t.test(
   },
 );
 
+/*
+ * Latency through real sockets is the relay's delay plus whatever the
+ * event loop adds, which only ever makes packets later. The bounds below
+ * are strict where lateness cannot help (nothing early) and loose where
+ * a busy machine could push packets back; the exact distributions are
+ * checked on a manual clock in shaper.test.ts.
+ */
 t.test(
-  'relay: delay and uniform jitter bound the one-way latency',
+  'relay: delay and uniform jitter shape the one-way latency',
   async (t) => {
     const { sink, client } = await endpoints(t);
     const { port: relayPort } = await relayTo(t, sink, {
@@ -73,16 +91,17 @@ t.test(
     await sendNumbered(client, relayPort, 300, { burst: 3 });
     await waitFor(() => sink.arrivals.length === 300, 'all arrived');
     const latency = sink.arrivals.map((a) => a.atMs - a.sentMs);
-    const [p0, p50, p100] = [0, 50, 100].map((p) => percentile(latency, p));
+    const [min, p10, p50, p90, max] = [0, 10, 50, 90, 100].map((p) =>
+      percentile(latency, p),
+    ) as [number, number, number, number, number];
     t.comment(
-      `latency min ${p0?.toFixed(1)} p50 ${p50?.toFixed(1)} max ${p100?.toFixed(1)} ms`,
+      `latency min ${min.toFixed(1)} p10 ${p10.toFixed(1)} ` +
+        `p50 ${p50.toFixed(1)} p90 ${p90.toFixed(1)} max ${max.toFixed(1)} ms`,
     );
-    t.ok(p0! >= 30, 'nothing faster than delay - jitter');
-    t.ok(Math.abs(p50! - 40.5) <= 3, 'median near the delay');
-    t.ok(
-      p100! <= 50 + 5,
-      'nothing slower than delay + jitter (+5 ms timer slack)',
-    );
+    t.ok(min >= 30, 'nothing faster than delay - jitter');
+    t.ok(p50 >= 38 && p50 <= 48, 'median near the delay');
+    t.ok(p90 - p10 >= 12, 'jitter spreads the latency (16 ms expected)');
+    t.ok(p10 <= 36, 'the low end stays near delay - jitter');
   },
 );
 
@@ -94,13 +113,17 @@ t.test('relay: normal jitter has the configured spread', async (t) => {
   await sendNumbered(client, port, 400, { burst: 4 });
   await waitFor(() => sink.arrivals.length === 400, 'all arrived');
   const latency = sink.arrivals.map((a) => a.atMs - a.sentMs);
-  const mean = latency.reduce((a, b) => a + b, 0) / latency.length;
-  const sd = Math.sqrt(
-    latency.reduce((a, b) => a + (b - mean) ** 2, 0) / latency.length,
+  const p25 = percentile(latency, 25);
+  const p50 = percentile(latency, 50);
+  const p75 = percentile(latency, 75);
+  t.comment(
+    `latency p25 ${p25.toFixed(1)} p50 ${p50.toFixed(1)} ` +
+      `p75 ${p75.toFixed(1)} ms`,
   );
-  t.comment(`latency mean ${mean.toFixed(1)} sd ${sd.toFixed(1)} ms`);
-  t.ok(Math.abs(mean - 50.5) <= 2, 'mean near the delay');
-  t.ok(sd >= 8 && sd <= 12, 'deviation near jitterMs');
+  t.ok(p50 >= 48 && p50 <= 58, 'median near the delay');
+  // For a normal distribution the interquartile range is 1.35 sd.
+  t.ok(p75 - p25 >= 10 && p75 - p25 <= 20, 'quartiles 13.5 ms apart');
+  t.ok(percentile(latency, 2) < 35, 'the tail reaches below 2 sd');
 });
 
 t.test(
@@ -111,10 +134,8 @@ t.test(
       up: { delayMs: 20, duplicatePercent: 10, reorderPercent: 20 },
     });
     await sendNumbered(client, port, 500, { burst: 1 });
-    const up = () => relay.stats().up;
-    await waitFor(() => sink.arrivals.length === up().forwarded, 'drained');
-    await waitFor(() => up().heldPackets === 0, 'nothing held');
-    const s = up();
+    await drained(relay, sink, 500);
+    const s = relay.stats().up;
     const seen = new Map<number, number>();
     for (const a of sink.arrivals) seen.set(a.seq, (seen.get(a.seq) ?? 0) + 1);
     const dupSeen = [...seen.values()].filter((n) => n === 2).length;
@@ -148,21 +169,17 @@ t.test(
     const { sink, client } = await endpoints(t);
     const rateBitsPerSecond = 2_000_000;
     const { relay, port } = await relayTo(t, sink, {
-      up: { rateBitsPerSecond, rateQueueBytes: 20_000 },
+      up: { rateBitsPerSecond, rateQueueBytes: 60_000 },
     });
-    // Offered: 5 x 1000 B every 10 ms, about twice the rate, for 0.6 s.
+    // Offered: 5 x 1000 B every 10 ms, about twice the rate, for 0.6 s;
+    // the queue (240 ms of the rate) rides out short stalls of the sender.
     await sendNumbered(client, port, 300, {
       bytes: 1000,
       burst: 5,
       pauseMs: 10,
     });
-    const s = () => relay.stats().up;
-    await waitFor(() => s().heldPackets === 0, 'queue drained');
-    await waitFor(
-      () => sink.arrivals.length === s().forwarded,
-      'sink caught up',
-    );
-    const { forwarded, droppedRateQueue } = s();
+    await drained(relay, sink, 300);
+    const { forwarded, droppedRateQueue } = relay.stats().up;
     t.equal(forwarded + droppedRateQueue, 300, 'each datagram sent or dropped');
     t.ok(droppedRateQueue > 50, `tail-dropped ${droppedRateQueue}`);
     const first = sink.arrivals[0]!.atMs;
@@ -170,6 +187,7 @@ t.test(
     const bits = (sink.arrivals.length - 1) * (1000 + 28) * 8;
     const achieved = bits / ((last - first) / 1000);
     t.comment(`rate achieved ${(achieved / 1e6).toFixed(3)} Mbit/s`);
-    t.ok(Math.abs(achieved / rateBitsPerSecond - 1) <= 0.05, 'within 5 %');
+    // A stalled event loop at either end stretches the span: 8 % slack.
+    t.ok(Math.abs(achieved / rateBitsPerSecond - 1) <= 0.08, 'within 8 %');
   },
 );

@@ -12,9 +12,17 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(REPO, 'bin', 'wavemq.js');
 
 const children = new Set<ChildProcess>();
-process.on('exit', () => {
+function killChildren(): void {
   for (const c of children) c.kill('SIGKILL');
-});
+}
+process.on('exit', killChildren);
+// A test that times out is ended with a signal, which skips 'exit'.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killChildren();
+    process.exit(1);
+  });
+}
 
 /** A UDP port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {

@@ -50,27 +50,30 @@ export const runCommand: CommandRunner = (argv, options = {}) => {
         ...(options.signal && { signal: options.signal }),
       },
       (err, stdout, stderr) => {
-        if (!err) {
-          resolve({ stdout, stderr });
-          return;
-        }
-        const code = typeof err.code === 'number' ? err.code : null;
-        const text = (stderr || err.message).trim();
-        reject(
-          new CommandError(
-            `${argv.join(' ')} failed: ${text.slice(0, 200)}`,
-            {
-              argv: [...argv],
-              exitCode: code,
-              stderr: text.slice(0, MAX_STDERR_CHARS),
-            },
-            { cause: err },
-          ),
-        );
+        if (err) reject(commandError(argv, err, stderr));
+        else resolve({ stdout, stderr });
       },
     );
   });
 };
+
+function commandError(
+  argv: readonly string[],
+  err: Error & { code?: unknown },
+  stderr: string,
+): CommandError {
+  const code = typeof err.code === 'number' ? err.code : null;
+  const text = (stderr || err.message).trim();
+  return new CommandError(
+    `${argv.join(' ')} failed: ${text.slice(0, 200)}`,
+    {
+      argv: [...argv],
+      exitCode: code,
+      stderr: text.slice(0, MAX_STDERR_CHARS),
+    },
+    { cause: err },
+  );
+}
 
 /** True when this process runs as root. */
 export function isRoot(): boolean {

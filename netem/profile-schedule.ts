@@ -38,11 +38,7 @@ function readEntry(
     'flapping',
     'rebind',
   ] as const);
-  const need = (key: string, min: number): number => {
-    const v = e.number(key, min, MAX_SCHEDULE_MS);
-    if (v === undefined) throw e.error(key, 'is required');
-    return v;
-  };
+  const need = (key: string, min: number) => requiredField(e, key, min);
   const startMs = (fallback: number) =>
     e.number('startMs', 0, MAX_SCHEDULE_MS) ?? fallback;
   const direction = () => e.choice('direction', directions) ?? 'both';
@@ -70,6 +66,12 @@ function readEntry(
       return { kind, startMs: startMs(everyMs), everyMs };
     }
   }
+}
+
+function requiredField(e: FieldReader, key: string, min: number): number {
+  const v = e.number(key, min, MAX_SCHEDULE_MS);
+  if (v === undefined) throw e.error(key, 'is required');
+  return v;
 }
 
 function checkFlap<T extends { periodMs: number; downMs: number }>(

@@ -138,6 +138,18 @@ function statsLine(s: RelayStats, json: boolean): string {
   );
 }
 
+/** Resolves on SIGINT, SIGTERM, or after `seconds` when given. */
+function stopSignal(seconds: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => resolve());
+    }
+    if (seconds !== undefined) {
+      setTimeout(() => resolve(), seconds * 1000).unref();
+    }
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const o = parseCli(argv);
   const profile = await loadProfile(
@@ -156,13 +168,7 @@ async function main(argv: string[]): Promise<number> {
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     ...(o.sourceHosts.length > 0 ? { sourceHosts: o.sourceHosts } : {}),
   });
-  const ac = new AbortController();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => ac.abort());
-  }
-  if (o.seconds !== undefined) {
-    setTimeout(() => ac.abort(), o.seconds * 1000).unref();
-  }
+  const stopped = stopSignal(o.seconds);
   // Stopped below, after the final counters are read.
   const address = await relay.start();
   process.stdout.write(
@@ -172,10 +178,7 @@ async function main(argv: string[]): Promise<number> {
   const timer = setInterval(() => {
     process.stdout.write(statsLine(relay.stats(), o.json) + '\n');
   }, o.intervalMs);
-  await new Promise<void>((resolve) => {
-    if (ac.signal.aborted) resolve();
-    ac.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await stopped;
   clearInterval(timer);
   const final = relay.stats();
   await relay.stop();

@@ -55,12 +55,12 @@ t.test(
   async (t) => {
     const { relay, echo, client, burstAt } = await windowed(t);
     await burstAt(999);
-    t.equal(relay.state('up'), 'up');
+    t.equal(relay.state('up'), 'up', 'up just before the window');
     await burstAt(1000);
-    t.equal(relay.state('up'), 'outage');
+    t.equal(relay.state('up'), 'outage', 'down from its first ms');
     await burstAt(1999);
     await burstAt(2000);
-    t.equal(relay.state('down'), 'up');
+    t.equal(relay.state('down'), 'up', 'up again at its end');
     const s = relay.stats();
     t.equal(s.up.droppedOutage, 20, 'the two bursts inside dropped');
     t.equal(echo.arrivals.length, 20, 'the bursts outside passed');
@@ -97,7 +97,7 @@ t.test('relay: setDown takes the link down until cleared', async (t) => {
   const { relay, echo, burstAt } = await windowed(t);
   relay.setDown(true);
   await burstAt(100);
-  t.equal(relay.state('up'), 'manual-down');
+  t.equal(relay.state('up'), 'manual-down', 'state says why');
   relay.setDown(false);
   await burstAt(200);
   t.equal(relay.stats().up.droppedOutage, 10);

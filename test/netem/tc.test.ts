@@ -24,18 +24,22 @@ t.test(
     t.equal(
       await args('cellular'),
       'delay 100ms 50ms loss random 3% rate 5000000bit limit 1000',
+      'cellular',
     );
     t.equal(
       await args('satellite'),
       'delay 300ms loss random 1% rate 2000000bit limit 1000',
+      'satellite',
     );
     t.equal(
       await args('lossy'),
       'delay 20ms loss random 10% reorder 10% limit 1000',
+      'lossy',
     );
     t.equal(
       await args('bursty'),
       'delay 50ms loss gemodel 1% 25% 100% 0% limit 1000',
+      'bursty',
     );
     t.equal(await args('outage'), 'limit 1000', 'schedules add nothing here');
   },

@@ -6,7 +6,12 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.ts';
-import { Agent, payloadText, type ReceivedMessage } from '../agent/index.ts';
+import {
+  Agent,
+  payloadText,
+  type ReceivedMessage,
+  type Subscription,
+} from '../agent/index.ts';
 import { parseHostPort } from '../config/index.ts';
 import { Entity } from '../wave/index.ts';
 import {
@@ -126,11 +131,19 @@ type SubOpts = AgentOpts & {
   unsubscribe?: boolean;
 };
 
+/** A message as one line: its text, or JSON with the bytes in base64 when
+ *  they are not UTF-8 text. */
 function formatMessage(m: ReceivedMessage, json: boolean | undefined): string {
   if (!json) return payloadText(m);
+  const bytes = Buffer.from(m.payloads[0]?.content ?? []);
+  const text = bytes.toString('utf8');
+  const isText = Buffer.from(text, 'utf8').equals(bytes);
   return JSON.stringify({
     uri: m.uri,
-    payload: payloadText(m),
+    ...(isText
+      ? { payload: text }
+      : { payloadBase64: bytes.toString('base64') }),
+    schema: m.payloads[0]?.schema,
     seq: m.seq,
     drops: m.drops,
     publisher: m.publisher,
@@ -139,26 +152,60 @@ function formatMessage(m: ReceivedMessage, json: boolean | undefined): string {
   });
 }
 
+function parseCount(text: string | undefined): number {
+  if (text === undefined) return Infinity;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new Error(
+      `--count must be a whole number of at least 1, not '${text}'`,
+    );
+  }
+  return n;
+}
+
 async function sub(pattern: string, o: SubOpts): Promise<void> {
+  const limit = parseCount(o.count);
+  const expiryMs = parseDuration(o.expiry);
   const agent = await connect(o);
-  const limit = o.count === undefined ? Infinity : Number.parseInt(o.count, 10);
-  const s = await agent.subscribe(pattern, {
-    ...(o.id ? { id: o.id } : {}),
-    expiryMs: parseDuration(o.expiry),
-  });
-  const stop = (): void => void s.close().finally(() => agent.close());
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  let seen = 0;
   try {
-    for await (const m of s) {
-      console.log(formatMessage(m, o.json));
-      s.ack(m);
-      if (++seen >= limit) break;
-    }
-    await s.close({ unsubscribe: o.unsubscribe === true });
+    const s = await agent.subscribe(pattern, {
+      ...(o.id ? { id: o.id } : {}),
+      expiryMs,
+    });
+    const unsubscribe = o.unsubscribe === true;
+    const stop = (): void =>
+      void s.close({ unsubscribe }).finally(() => agent.close());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await printMessages(s, limit, o.json);
+    await s.close({ unsubscribe });
   } finally {
     await agent.close();
+  }
+}
+
+async function printMessages(
+  s: Subscription,
+  limit: number,
+  json: boolean | undefined,
+): Promise<void> {
+  let seen = 0;
+  let drops: number | undefined;
+  for await (const m of s) {
+    // Gaps from queue limits are said, not hidden, even in plain output.
+    if (drops !== undefined && m.drops > drops) {
+      console.error(
+        `wavemq: ${m.drops - drops} older messages were dropped (queue limit)`,
+      );
+    } else if (drops === undefined && m.drops > 0 && !json) {
+      console.error(
+        `wavemq: this subscription has dropped ${m.drops} messages so far (queue limit)`,
+      );
+    }
+    drops = m.drops;
+    console.log(formatMessage(m, json));
+    s.ack(m);
+    if (++seen >= limit) break;
   }
 }
 

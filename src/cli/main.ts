@@ -49,8 +49,20 @@ export async function main(argv: string[]): Promise<number> {
     !known.includes(first) &&
     first !== 'help'
   ) {
+    if (!/[/.]/.test(first)) {
+      console.error(
+        `wavemq: unknown command '${first}' (a config file is named by ` +
+          'a path, e.g. ./wavemq.toml); see wavemq --help',
+      );
+      return 2;
+    }
     args.unshift('run');
   }
+  // `wavemq sub ... | head`: a closed pipe ends the command quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   try {
     await p.parseAsync(args, { from: 'user' });
     return 0;

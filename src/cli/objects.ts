@@ -27,7 +27,14 @@ export async function readObjectFile(
   path: string,
   passphrase?: string,
 ): Promise<WaveObject> {
-  return readObject(await readFile(path, 'utf8'), passphrase);
+  const text = await readFile(path, 'utf8');
+  try {
+    return readObject(text, passphrase);
+  } catch (err) {
+    // Name the file: the reader's own message cannot.
+    if (err instanceof Error) err.message = `${path}: ${err.message}`;
+    throw err;
+  }
 }
 
 /** Loads an entity secret file. */
@@ -55,6 +62,9 @@ export async function loadProof(path: string): Promise<Proof> {
  * public), or the hash itself.
  */
 export async function resolveHash(arg: string): Promise<EntityHash> {
+  if (!existsSync(arg) && /[/\\]|\.(ent|pub)$/.test(arg)) {
+    throw new Error(`${arg}: no such file (expected an entity file or a hash)`);
+  }
   // A sealed secret file still shows its public part without the passphrase.
   if (existsSync(arg))
     return readPublicEntity(await readFile(arg, 'utf8')).hash;

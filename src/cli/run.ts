@@ -41,9 +41,7 @@ export async function runRouter(
     peerTransport,
     logger,
   });
-  const metrics = config.metrics.listenAddr
-    ? await serveMetrics(router.registry, config.metrics.listenAddr, logger)
-    : undefined;
+  const metrics = await startMetrics(router, config, logger);
   await onStarted?.(router);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -55,6 +53,28 @@ export async function runRouter(
   });
   await metrics?.close();
   await router.stop();
+}
+
+/**
+ * The metrics endpoint, when configured. A port that cannot be bound is
+ * logged and the router goes on serving: metrics are not worth an outage.
+ */
+async function startMetrics(
+  router: Router,
+  config: RouterConfig,
+  logger: Logger,
+): Promise<{ close: () => Promise<void> } | undefined> {
+  const addr = config.metrics.listenAddr;
+  if (!addr) return undefined;
+  try {
+    return await serveMetrics(router.registry, addr, logger);
+  } catch (err) {
+    logger.error(
+      { err: errorMessage(err), addr },
+      'metrics endpoint not started',
+    );
+    return undefined;
+  }
 }
 
 /** `wavemq run CONFIG`. */

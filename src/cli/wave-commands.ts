@@ -3,6 +3,7 @@
  * the objects of the security model. Files are written with mode 0600
  * when they hold secrets.
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { NamespaceId } from '../common/ids.ts';
@@ -32,6 +33,7 @@ export function addWaveCommands(program: Command): void {
     .requiredOption('-o, --output <file>', 'where to write the secret file')
     .option('--passphrase-file <file>', 'seal the secret with this passphrase')
     .option('--expiry <duration>', 'validity, e.g. 30d, 1y', '1y')
+    .option('--force', 'replace an existing file (its key is lost)')
     .option('--json', 'print JSON')
     .action(entityNew);
 
@@ -57,6 +59,7 @@ export function addWaveCommands(program: Command): void {
     .option('--expiry <duration>', 'validity, e.g. 30d', '30d')
     .option('--passphrase-file <file>', 'passphrase of the attester')
     .requiredOption('-o, --output <file>', 'where to write the attestation')
+    .option('--force', 'replace an existing file')
     .option('--json', 'print JSON')
     .action(attest);
 
@@ -69,11 +72,20 @@ export function addWaveCommands(program: Command): void {
     .requiredOption('--permissions <list>', 'comma list of permissions')
     .requiredOption('--resource <pattern>', 'resource pattern the proof covers')
     .requiredOption('-o, --output <file>', 'where to write the proof')
+    .option('--force', 'replace an existing file')
     .option('--json', 'print JSON')
     .action(prove);
 }
 
+/** Refuses to replace `file` unless told to: an entity file is a key. */
+function checkOutput(file: string, force: boolean | undefined): void {
+  if (!force && existsSync(file)) {
+    throw new Error(`${file} exists; use --force to replace it`);
+  }
+}
+
 interface EntityNewOpts {
+  force?: boolean;
   output: string;
   passphraseFile?: string;
   expiry: string;
@@ -81,6 +93,7 @@ interface EntityNewOpts {
 }
 
 async function entityNew(o: EntityNewOpts): Promise<void> {
+  checkOutput(o.output, o.force);
   const e = Entity.create({ expiryMs: parseDuration(o.expiry) });
   const passphrase = o.passphraseFile
     ? await readPassphrase(o.passphraseFile)
@@ -108,6 +121,7 @@ function formatSummary(s: Record<string, unknown>): string {
 }
 
 interface AttestOpts {
+  force?: boolean;
   attester: string;
   subject: string;
   namespace: string;
@@ -121,6 +135,7 @@ interface AttestOpts {
 }
 
 async function attest(o: AttestOpts): Promise<void> {
+  checkOutput(o.output, o.force);
   const attester = await loadEntity(
     o.attester,
     await readPassphrase(o.passphraseFile),
@@ -139,6 +154,7 @@ async function attest(o: AttestOpts): Promise<void> {
 }
 
 interface ProveOpts {
+  force?: boolean;
   subject: string;
   namespace: string;
   permissions: string;
@@ -148,6 +164,7 @@ interface ProveOpts {
 }
 
 async function prove(files: string[], o: ProveOpts): Promise<void> {
+  checkOutput(o.output, o.force);
   const attestations: Attestation[] = [];
   for (const f of files) {
     const obj = await readObjectFile(f);

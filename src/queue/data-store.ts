@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/errors.ts';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -75,7 +76,13 @@ export async function openDataStore(path: string): Promise<DataStore> {
     await entry.opened;
   } catch (err) {
     if (shared.get(absolute) === entry) shared.delete(absolute);
-    throw err;
+    // LevelDB's own text says little; the usual cause is a second router
+    // on the same folder (it holds the lock).
+    throw new Error(
+      `cannot open the data store ${absolute} (is another router using ` +
+        `it?): ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
   return new DataStore(absolute, entry.db);
 }

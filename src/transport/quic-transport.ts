@@ -107,7 +107,7 @@ export class QuicTransport implements Transport, FaultSink {
       await server.start({ host: o.host, port: o.port });
     } catch (err) {
       throw new ListenError(
-        'cannot listen',
+        `cannot listen on ${o.host}:${o.port}: ${errorMessage(err)}`,
         { host: o.host, port: o.port, reason: errorMessage(err) },
         { cause: err },
       );
@@ -211,7 +211,10 @@ export class QuicTransport implements Transport, FaultSink {
     const reason = timedOut ? 'timeout' : 'failed';
     this.metrics.connectFailures.inc({ reason });
     return new ConnectError(
-      timedOut ? 'connect timed out' : 'connect failed',
+      `cannot reach ${o.host}:${o.port} ` +
+        (timedOut
+          ? '(no answer: is a router running there?)'
+          : `(${closeReasonOf(err)})`),
       {
         host: o.host,
         port: o.port,

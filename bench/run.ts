@@ -3,6 +3,7 @@
  * baseline. Nothing here is a pass/fail threshold.
  */
 import { localThroughput } from './local-throughput.ts';
+import { trunkDrain } from './trunk-drain.ts';
 
 const BASELINES = {
   // Measured on the reference 2-core machine (notes on dependencies):
@@ -10,6 +11,9 @@ const BASELINES = {
   quicStreamMsgsPerSecond: 5900,
   // Ed25519 verifications per second per core with sodium-native.
   ed25519VerifyPerSecond: 11_900,
+  // One QUIC stream of the library moves about 1.3-1.6 MB/s per core
+  // (1350-byte packets); a stored trunk message is about 800 bytes.
+  quicStreamBytesPerSecond: 1_400_000,
 };
 
 function row(name: string, value: string, baseline: string): void {

@@ -8,6 +8,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { errorMessage, type Logger } from '../src/common/index.ts';
+import { addressOf, bound, closeSocket } from './sockets.ts';
 
 /** One client of the relay. */
 export interface Flow {
@@ -82,21 +83,37 @@ export class FlowTable {
   }
 
   /**
-   * Gives every flow a new upstream socket and closes the old ones.
-   * Resolves with the number of flows rebound once the new sockets are
-   * bound.
+   * Gives every flow a new upstream socket and closes the old one once
+   * the new one is bound. A flow whose new socket cannot bind keeps its
+   * old one. Resolves with how many flows moved and how many could not.
    */
-  async rebindAll(): Promise<number> {
-    const binds: Promise<void>[] = [];
-    for (const flow of this.flows.values()) {
+  async rebindAll(): Promise<{ moved: number; failed: number }> {
+    const result = { moved: 0, failed: 0 };
+    const moves = [...this.flows.values()].map(async (flow) => {
+      const next = this.bindSocket(flow);
+      try {
+        await bound(next);
+      } catch (err) {
+        result.failed++;
+        void closeSocket(next);
+        this.o.logger.warn(
+          { client: flow.key, err: errorMessage(err) },
+          'cannot bind a new upstream socket; the old one stays',
+        );
+        return;
+      }
+      if (this.flows.get(flow.key) !== flow) {
+        void closeSocket(next); // expired while binding
+        return;
+      }
       const old = flow.socket;
-      flow.socket = this.bindSocket(flow);
+      flow.socket = next;
       flow.rebinds++;
-      binds.push(bound(flow.socket));
-      closeQuietly(old);
-    }
-    await Promise.all(binds);
-    return binds.length;
+      result.moved++;
+      void closeSocket(old);
+    });
+    await Promise.all(moves);
+    return result;
   }
 
   /** Closes flows with no packet since `beforeMs`; returns how many. */
@@ -105,7 +122,7 @@ export class FlowTable {
     for (const flow of this.flows.values()) {
       if (flow.lastSeenMs >= beforeMs) continue;
       this.flows.delete(flow.key);
-      closeQuietly(flow.socket);
+      void closeSocket(flow.socket);
       closed++;
     }
     return closed;
@@ -113,7 +130,7 @@ export class FlowTable {
 
   /** Closes every flow and waits for the sockets to close. */
   async closeAll(): Promise<void> {
-    const closing = [...this.flows.values()].map((f) => closed(f.socket));
+    const closing = [...this.flows.values()].map((f) => closeSocket(f.socket));
     this.flows.clear();
     await Promise.all(closing);
   }
@@ -151,38 +168,4 @@ export class FlowTable {
     else socket.bind(0);
     return socket;
   }
-}
-
-function addressOf(
-  socket: Socket,
-): { address: string; port: number } | undefined {
-  try {
-    return socket.address();
-  } catch {
-    // Not bound yet (or closed): there is no address to report.
-    return undefined;
-  }
-}
-
-function bound(socket: Socket): Promise<void> {
-  if (addressOf(socket)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    socket.once('listening', () => resolve());
-    socket.once('error', reject);
-  });
-}
-
-function closed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      // Already closed: nothing to wait for.
-      resolve();
-    }
-  });
-}
-
-function closeQuietly(socket: Socket): void {
-  void closed(socket);
 }

@@ -124,6 +124,7 @@ function counterText(c: DirectionCounters): string {
     `in ${c.packetsIn} fwd ${c.forwarded} loss ${c.droppedLoss} ` +
     `down ${c.droppedOutage} bh ${c.droppedBlackhole} ` +
     `queue ${c.droppedRateQueue + c.droppedLimit} other ${c.droppedOther} ` +
+    `senderr ${c.sendErrors} ` +
     `dup ${c.duplicated} reord ${c.reordered} held ${c.heldPackets}`
   );
 }
@@ -178,6 +179,8 @@ async function main(argv: string[]): Promise<number> {
   const timer = setInterval(() => {
     process.stdout.write(statsLine(relay.stats(), o.json) + '\n');
   }, o.intervalMs);
+  // The sockets keep the process alive; the stop promise ends it.
+  timer.unref();
   await stopped;
   clearInterval(timer);
   const final = relay.stats();

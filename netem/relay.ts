@@ -6,8 +6,7 @@
  * direction. It stands in for `tc netem` on kernels without it.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { lookup } from 'node:dns/promises';
-import { isIP, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import {
   errorMessage,
   silentLogger,
@@ -26,12 +25,14 @@ import {
 } from './schedule.ts';
 import { TimerScheduler, type Scheduler } from './scheduler.ts';
 import { DirectionShaper, type DirectionCounters } from './shaper.ts';
+import {
+  bindSocket,
+  closeSocket,
+  resolveHost,
+  type HostPort,
+} from './sockets.ts';
 
-/** An IP address (or host name, resolved once at start) and UDP port. */
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type { HostPort } from './sockets.ts';
 
 /** Options of {@link ImpairmentRelay}. */
 export interface RelayOptions {
@@ -178,13 +179,15 @@ export class ImpairmentRelay {
 
   /**
    * Moves every client to a new upstream source port now, like a NAT
-   * rebinding; resolves with the number of clients moved.
+   * rebinding; resolves with the number of clients moved (0 unless
+   * running). A client whose new socket cannot bind (a bad
+   * `sourceHosts` entry) keeps its old source; that is logged.
    */
   async rebind(): Promise<number> {
     if (this.phase !== 'running') return 0;
     this.rebindCount++;
-    const moved = await this.flows.rebindAll();
-    this.log.info({ clients: moved }, 'upstream source rebound');
+    const { moved, failed } = await this.flows.rebindAll();
+    this.log.info({ clients: moved, failed }, 'upstream source rebound');
     return moved;
   }
 
@@ -275,7 +278,11 @@ export class ImpairmentRelay {
       const next = nextRebindMs(schedule, this.elapsed());
       if (next === undefined) return;
       atElapsed(next, () => {
-        void this.rebind().finally(armRebind);
+        this.rebind()
+          .catch((err: unknown) => {
+            this.log.error({ err: errorMessage(err) }, 'rebind failed');
+          })
+          .finally(armRebind);
       });
     };
     const armStateLog = () => {
@@ -309,7 +316,7 @@ export class ImpairmentRelay {
     let flow = this.flows.get(key);
     if (!flow) {
       if (this.flows.size >= (this.o.maxClients ?? 256)) {
-        this.shapers.up.countOtherDrop();
+        this.shapers.up.refuse(data.length);
         this.warnRefused(nowMs, key);
         return;
       }
@@ -331,16 +338,13 @@ export class ImpairmentRelay {
     this.shapers.down.offer(packet, data.length, this.state('down'));
   }
 
-  private deliver(d: Direction, p: Packet): void {
+  private deliver(d: Direction, p: Packet): boolean {
     const flow = this.flows.get(p.flowKey);
     const listen = this.listenSocket;
-    if (this.phase !== 'running' || !flow || !listen) {
-      this.shapers[d].countOtherDrop();
-      return;
-    }
+    if (this.phase !== 'running' || !flow || !listen) return false;
     const onSent = (err: Error | null) => {
       if (!err) return;
-      this.shapers[d].countOtherDrop();
+      this.shapers[d].countSendError();
       this.log.debug(
         { client: flow.key, err: errorMessage(err) },
         'send failed',
@@ -351,6 +355,7 @@ export class ImpairmentRelay {
     } else {
       listen.send(p.data, flow.clientPort, flow.clientAddress, onSent);
     }
+    return true;
   }
 
   private warnRefused(nowMs: number, client: string): void {
@@ -365,30 +370,4 @@ function checkPositive(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
     throw new RangeError(`${name} must be a positive number`);
   }
-}
-
-async function resolveHost(host: string): Promise<string> {
-  if (isIP(host)) return host;
-  return (await lookup(host)).address;
-}
-
-function bindSocket(socket: Socket, at: HostPort): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(at.port, at.host, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeSocket(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      // Never bound or already closed: nothing left to release.
-      resolve();
-    }
-  });
 }

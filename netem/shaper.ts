@@ -33,8 +33,10 @@ export interface DirectionCounters {
   droppedRateQueue: number;
   /** Tail-dropped: `limitPackets` were held already. */
   droppedLimit: number;
-  /** Dropped by the relay itself: send failed, client slot unavailable. */
+  /** Dropped by the relay itself: client table full, client gone. */
   droppedOther: number;
+  /** Forwarded datagrams whose send then failed. */
+  sendErrors: number;
   /** Extra copies made by `duplicatePercent`. */
   duplicated: number;
   /** Packets that skipped the delay line (`reorderPercent`). */
@@ -58,6 +60,7 @@ export function zeroCounters(): DirectionCounters {
     droppedRateQueue: 0,
     droppedLimit: 0,
     droppedOther: 0,
+    sendErrors: 0,
     duplicated: 0,
     reordered: 0,
     heldPackets: 0,
@@ -70,8 +73,11 @@ export interface ShaperOptions<P> {
   impairment: DirectionImpairment;
   scheduler: Scheduler;
   random: Random;
-  /** Sends a packet that made it through; must not throw. */
-  deliver: (packet: P, bytes: number) => void;
+  /**
+   * Sends a packet that made it through; false when it cannot be sent
+   * (counted as droppedOther). Must not throw.
+   */
+  deliver: (packet: P, bytes: number) => boolean;
 }
 
 /** Applies one direction's impairment to the packets offered to it. */
@@ -81,7 +87,7 @@ export class DirectionShaper<P> {
   private readonly x: DirectionImpairment;
   private readonly scheduler: Scheduler;
   private readonly random: Random;
-  private readonly deliver: (packet: P, bytes: number) => void;
+  private readonly deliver: (packet: P, bytes: number) => boolean;
   /** Gilbert-Elliott chain state. */
   private burstBad = false;
   /** When the rate queue's last packet finishes transmission, ms. */
@@ -120,9 +126,17 @@ export class DirectionShaper<P> {
     }
   }
 
-  /** Counts a packet the relay could not pass on (send error, no slot). */
-  countOtherDrop(): void {
-    this.counters.droppedOther++;
+  /** Counts a datagram refused before the link (client table full). */
+  refuse(bytes: number): void {
+    const c = this.counters;
+    c.packetsIn++;
+    c.bytesIn += bytes;
+    c.droppedOther++;
+  }
+
+  /** Counts a forwarded datagram whose send failed afterwards. */
+  countSendError(): void {
+    this.counters.sendErrors++;
   }
 
   private lost(): boolean {
@@ -200,8 +214,11 @@ export class DirectionShaper<P> {
   private send(packet: P, bytes: number): void {
     const c = this.counters;
     c.heldPackets--;
+    if (!this.deliver(packet, bytes)) {
+      c.droppedOther++;
+      return;
+    }
     c.forwarded++;
     c.bytesForwarded += bytes;
-    this.deliver(packet, bytes);
   }
 }

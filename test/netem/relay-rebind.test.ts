@@ -101,3 +101,60 @@ t.test('relay: each client gets its own upstream source', async (t) => {
   t.equal(relay.stats().clients, 2);
   t.equal(first.arrivals.length, 1, 'each reply went to its own client');
 });
+
+t.test(
+  'relay: a source address that cannot bind leaves the client on its old one',
+  async (t) => {
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: bind refuses it.
+    const { relay, echo, roundTrip } = await setup(
+      t,
+      { schedule: [{ kind: 'rebind', everyMs: 100 }] },
+      { sourceHosts: ['127.0.0.1', '192.0.2.1'] },
+    );
+    await roundTrip(2);
+    const before = relay.clients()[0]?.sourcePort;
+    t.equal(await relay.rebind(), 0, 'nobody moved');
+    t.equal(relay.clients()[0]?.sourcePort, before, 'same source as before');
+    await roundTrip(2);
+    t.equal(echo.arrivals.at(-1)?.fromPort, before, 'traffic still flows');
+    await new Promise((r) => setTimeout(r, 250));
+    t.ok(relay.stats().rebinds >= 2, 'the schedule goes on');
+    await roundTrip(2);
+  },
+);
+
+t.test(
+  'relay: past maxClients, new clients are dropped and counted',
+  async (t) => {
+    const echo = await udpEcho();
+    const clients = await Promise.all([udpClient(), udpClient(), udpClient()]);
+    const relay = new ImpairmentRelay({
+      listen: { host: '127.0.0.1', port: 0 },
+      upstream: { host: '127.0.0.1', port: echo.port },
+      profile: parseProfile('plain', {}),
+      maxClients: 2,
+    });
+    const { port } = await relay.start();
+    t.teardown(async () => {
+      await relay.stop();
+      await echo.close();
+      for (const c of clients) await c.close();
+    });
+    for (const c of clients) await sendNumbered(c, port, 1);
+    await waitFor(() => relay.stats().up.packetsIn === 3, 'all arrived');
+    t.equal(relay.stats().clients, 2, 'two clients served');
+    t.equal(relay.stats().up.droppedOther, 1, 'the third one dropped');
+    t.throws(
+      () => new ImpairmentRelay({ ...relayOptions(), maxClients: 0 }),
+      RangeError,
+    );
+  },
+);
+
+function relayOptions() {
+  return {
+    listen: { host: '127.0.0.1', port: 0 },
+    upstream: { host: '127.0.0.1', port: 9 },
+    profile: parseProfile('plain', {}),
+  };
+}

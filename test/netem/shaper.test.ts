@@ -13,7 +13,10 @@ function shaper(json: Record<string, unknown>, seed = 1) {
     impairment: parseProfile('t', { up: json }).up,
     scheduler,
     random: seededRandom(seed),
-    deliver: (id) => out.push({ id, atMs: scheduler.now() }),
+    deliver: (id) => {
+      out.push({ id, atMs: scheduler.now() });
+      return true;
+    },
   });
   const offer = (n: number, bytes = 100, state: LinkState = 'up') => {
     for (let i = 0; i < n; i++) s.offer(i, bytes, state);

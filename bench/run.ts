@@ -38,6 +38,24 @@ async function main(): Promise<void> {
     `${r.p50LatencyMs.toFixed(1)} / ${r.p99LatencyMs.toFixed(1)}`,
     `(${r.messages} messages in ${r.seconds.toFixed(1)} s)`,
   );
+  const drainCount = Number(process.env['BENCH_BACKLOG'] ?? 100_000);
+  const d = await trunkDrain(drainCount);
+  row(
+    `trunk drain of ${d.messages} x 256 B, msgs/s`,
+    d.drainPerSecond.toFixed(0),
+    `~${Math.round(BASELINES.quicStreamBytesPerSecond / 800)} msgs/s if ` +
+      'one QUIC stream were the only limit',
+  );
+  row(
+    'site router peak RSS over fill + drain, MiB',
+    d.sitePeakRssMiB.toFixed(0),
+    `RSS after filling the backlog: ${d.siteRssAfterFillMiB.toFixed(0)} MiB`,
+  );
+  row(
+    'backlog fill / drain time, s',
+    `${d.fillSeconds.toFixed(1)} / ${d.drainSeconds.toFixed(1)}`,
+    '',
+  );
 }
 
 await main();

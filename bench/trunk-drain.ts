@@ -18,7 +18,10 @@ export interface DrainResult {
   siteRssAfterFillMiB: number;
 }
 
-async function memoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
+async function memoryMiB(
+  pid: number,
+  field: 'VmHWM' | 'VmRSS',
+): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return kb / 1024;
@@ -27,7 +30,9 @@ async function memoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number>
 /** Runs the drain benchmark with `count` messages. */
 export async function trunkDrain(count = 100_000): Promise<DrainResult> {
   const teardowns: (() => Promise<void>)[] = [];
-  const fakeTest = { teardown: (fn: () => Promise<void>) => teardowns.push(fn) } as unknown as Test;
+  const fakeTest = {
+    teardown: (fn: () => Promise<void>) => teardowns.push(fn),
+  } as unknown as Test;
   try {
     const tier = await makeTier(fakeTest, 1);
     const site = tier.sites[0]!;
@@ -38,7 +43,8 @@ export async function trunkDrain(count = 100_000): Promise<DrainResult> {
     const fillStart = performance.now();
     for (let base = 0; base < count; base += 2000) {
       const batch = [];
-      for (let i = base; i < Math.min(count, base + 2000); i++) batch.push(agent.publish(`bench/${i % 100}`, payload));
+      for (let i = base; i < Math.min(count, base + 2000); i++)
+        batch.push(agent.publish(`bench/${i % 100}`, payload));
       await Promise.all(batch);
     }
     const fillSeconds = (performance.now() - fillStart) / 1000;

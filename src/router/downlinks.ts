@@ -23,7 +23,9 @@ type Obj = Record<string, unknown>;
 /** The downlinks of one namespace over one live connection. */
 export class Downlinks {
   private readonly active = new Map<QueueId, Promise<void>>();
-  private unlisten: (() => void) | undefined;
+  /** Open downlink streams, to end upstream when a subscription ends. */
+  private readonly streams = new Map<QueueId, FrameStream>();
+  private unlisten: (() => void)[] = [];
 
   constructor(
     private readonly router: Router,
@@ -37,15 +39,35 @@ export class Downlinks {
     for (const { queue, record } of this.router.subscriptions.local(this.ns)) {
       this.open(queue, record);
     }
-    this.unlisten = this.router.subscriptions.onOpened((queue, record) => {
-      if (record.ns === this.ns) this.open(queue, record);
-    });
+    const subs = this.router.subscriptions;
+    this.unlisten = [
+      subs.onOpened((queue, record) => {
+        if (record.ns === this.ns) this.open(queue, record);
+      }),
+      subs.onRemoved((queue) => void this.unsubscribe(queue)),
+    ];
   }
 
   /** Stops registering new downlinks (the connection is going away). */
   stop(): void {
-    this.unlisten?.();
-    this.unlisten = undefined;
+    for (const u of this.unlisten.splice(0)) u();
+  }
+
+  /**
+   * The local subscription ended: delete its downlink upstream too. If the
+   * link is down, the designated router's queue ages out by its expiry.
+   */
+  private async unsubscribe(queue: QueueId): Promise<void> {
+    const stream = this.streams.get(queue);
+    if (!stream) return;
+    await stream
+      .send({ t: 'close', unsubscribe: true })
+      .catch((err: unknown) => {
+        this.log.debug(
+          { queue, err: errorMessage(err) },
+          'downlink close failed',
+        );
+      });
   }
 
   private open(queue: DurableQueue, record: SubscriptionRecord): void {
@@ -82,8 +104,10 @@ export class Downlinks {
         );
         return;
       }
+      this.streams.set(queue.id, stream);
       await this.receive(queue, stream, frames);
     } finally {
+      this.streams.delete(queue.id);
       await stream.close();
     }
   }

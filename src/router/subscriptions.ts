@@ -48,6 +48,7 @@ function isRecord(v: unknown): v is SubscriptionRecord {
 export class Subscriptions {
   readonly index = new SubscriptionIndex();
   private readonly attached = new Map<QueueId, AbortController>();
+  private readonly removedListeners: ((queue: QueueId) => void)[] = [];
   private readonly openedListeners: ((
     q: DurableQueue,
     r: SubscriptionRecord,
@@ -167,5 +168,18 @@ export class Subscriptions {
     this.attached.get(queue)?.abort(new Error('subscription ended'));
     this.metrics.subscriptions.set(this.index.size);
     this.logger.debug({ queue }, 'subscription removed');
+    for (const l of this.removedListeners) l(queue);
+  }
+
+  /**
+   * Hears every subscription removed (unsubscribed or expired); returns
+   * a function that stops listening.
+   */
+  onRemoved(listener: (queue: QueueId) => void): () => void {
+    this.removedListeners.push(listener);
+    return () => {
+      const i = this.removedListeners.indexOf(listener);
+      if (i >= 0) this.removedListeners.splice(i, 1);
+    };
   }
 }

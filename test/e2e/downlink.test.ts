@@ -110,32 +110,70 @@ t.test(
   },
 );
 
-t.test('downlink: during an outage both sites keep working; afterwards site 2 receives everything site 1 queued, once, in order', async (t) => {
-  const tier = await makeTier(t, 2);
-  await tier.dr.start();
-  const [s1, s2] = tier.sites as [typeof tier.dr, typeof tier.dr];
-  await s1.start();
-  await s2.start();
-  const a = await tier.agent('a');
-  const at1 = await s1.connect(a);
-  const at2 = await s2.connect(a);
-  await linkUp(at1);
-  await linkUp(at2);
-  const sub2 = await at2.subscribe('out/*', { id: 'site2' });
-  const local1 = await at1.subscribe('out/*', { id: 'site1' });
-  await new Promise((r) => setTimeout(r, 1000)); // registrations reach the DR
+t.test(
+  'downlink: during an outage both sites keep working; afterwards site 2 receives everything site 1 queued, once, in order',
+  async (t) => {
+    const tier = await makeTier(t, 2);
+    await tier.dr.start();
+    const [s1, s2] = tier.sites as [typeof tier.dr, typeof tier.dr];
+    await s1.start();
+    await s2.start();
+    const a = await tier.agent('a');
+    const at1 = await s1.connect(a);
+    const at2 = await s2.connect(a);
+    await linkUp(at1);
+    await linkUp(at2);
+    const sub2 = await at2.subscribe('out/*', { id: 'site2' });
+    const local1 = await at1.subscribe('out/*', { id: 'site1' });
+    await new Promise((r) => setTimeout(r, 1000)); // registrations reach the DR
 
-  await tier.dr.kill('SIGKILL');
-  for (let i = 0; i < 60; i++) await at1.publish('out/x', `m${i}`);
-  await at2.publish('out/local2', 'site 2 still works');
-  t.same((await take(local1, 60)).map(text), Array.from({ length: 60 }, (_, i) => `m${i}`), 'site 1 delivers locally during the outage');
-  t.equal(text((await take(sub2, 1))[0]!), 'site 2 still works', 'so does site 2');
-  const backlog = ((await at1.status())['namespaces'] as { backlog: number }[])[0]!.backlog;
-  t.equal(backlog, 60, "site 1's publishes wait on disk");
+    await tier.dr.kill('SIGKILL');
+    for (let i = 0; i < 60; i++) await at1.publish('out/x', `m${i}`);
+    await at2.publish('out/local2', 'site 2 still works');
+    t.same(
+      (await take(local1, 60)).map(text),
+      Array.from({ length: 60 }, (_, i) => `m${i}`),
+      'site 1 delivers locally during the outage',
+    );
+    t.equal(
+      text((await take(sub2, 1))[0]!),
+      'site 2 still works',
+      'so does site 2',
+    );
+    const backlog = (
+      (await at1.status())['namespaces'] as { backlog: number }[]
+    )[0]!.backlog;
+    t.equal(backlog, 60, "site 1's publishes wait on disk");
 
-  await tier.dr.start();
-  const got = await take(sub2, 60);
-  t.same(got.map(text), Array.from({ length: 60 }, (_, i) => `m${i}`), 'site 2: everything, once, in order, with no new publish');
-  await at1.publish('out/x', 'end');
-  t.equal(text((await take(sub2, 1))[0]!), 'end', 'and nothing twice');
-});
+    await tier.dr.start();
+    const got = await take(sub2, 60);
+    t.same(
+      got.map(text),
+      Array.from({ length: 60 }, (_, i) => `m${i}`),
+      'site 2: everything, once, in order, with no new publish',
+    );
+    await at1.publish('out/x', 'end');
+    t.equal(text((await take(sub2, 1))[0]!), 'end', 'and nothing twice');
+  },
+);
+
+t.test(
+  'downlink: unsubscribing at a site removes the downlink at the designated router',
+  async (t) => {
+    const tier = await makeTier(t, 1);
+    await tier.dr.start();
+    const site = tier.sites[0]!;
+    await site.start();
+    const a = await tier.agent('a');
+    const at = await site.connect(a);
+    await linkUp(at);
+    const dr = await tier.dr.connect(a);
+    const sub = await at.subscribe('u/*', { id: 'gone' });
+    const count = async (): Promise<number> =>
+      Number((await dr.status())['subscriptions']);
+    await eventually(async () => ((await count()) === 1 ? true : undefined));
+    await sub.close({ unsubscribe: true });
+    await eventually(async () => ((await count()) === 0 ? true : undefined));
+    t.pass('the downlink queue is gone upstream');
+  },
+);

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { makeSite } from '../helpers/site.ts';
 import { eventually, runCli } from '../helpers/processes.ts';
 import { SEED_FIXTURE_DIR } from '../helpers/seed-config.ts';
@@ -58,6 +59,29 @@ t.test(
       'at most one info line about it',
     );
     t.ok(router.proc.exitCode === null, 'router still running');
+
+    // The router entity was created on first start, for its owner only,
+    // and the router keeps its id and entity across a restart.
+    const mode = (await stat(join(site.dir, 'router.ent'))).mode & 0o777;
+    t.equal(mode, 0o600, 'router.ent is mode 0600');
+    const status = [
+      'status',
+      '--json',
+      '--router',
+      `127.0.0.1:${site.agentPort}`,
+    ];
+    const before = await runCli(status);
+    await router.kill('SIGKILL');
+    await site.start();
+    const after = await runCli(status);
+    const ids = (r: { stdout: string }): { router: string; entity: string } =>
+      JSON.parse(r.stdout) as { router: string; entity: string };
+    t.equal(
+      ids(after).router,
+      ids(before).router,
+      'same router id after a restart',
+    );
+    t.equal(ids(after).entity, ids(before).entity, 'same router entity');
   },
 );
 

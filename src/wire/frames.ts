@@ -10,18 +10,12 @@
  * - one stream per subscription: sub, then msgs/ack/close in both
  *   directions.
  */
-import { WavemqError } from '../common/errors.ts';
+import { bytes, fail, list, obj, optBytes, str, uint } from './fields.ts';
+
+export { FrameFieldError } from './fields.ts';
 
 /** Protocol version spoken by this build. */
 export const PROTOCOL_VERSION = 1;
-
-/** A frame field is missing or has the wrong type or value. */
-export class FrameFieldError extends WavemqError<{
-  frame: string;
-  field: string;
-}> {
-  readonly code = 'FRAME_FIELD_INVALID';
-}
 
 /** One payload object: a free-text schema and opaque bytes. */
 export interface PayloadObject {
@@ -108,56 +102,6 @@ export type RouterFrame =
   | { t: 'subok'; sub: string; resumed: boolean; backlog: number }
   | { t: 'msgs'; items: { seq: number; m: Uint8Array }[]; drops: number }
   | { t: 'closed'; acked: number; reason: string };
-
-type Obj = Record<string, unknown>;
-
-function fail(frame: string, field: string, expected: string): never {
-  throw new FrameFieldError(
-    `frame '${frame}': field '${field}' must be ${expected}`,
-    { frame, field },
-  );
-}
-
-function obj(v: unknown, frame: string, field: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    fail(frame, field, 'a map');
-  }
-  return v as Obj;
-}
-
-function str(o: Obj, f: string, frame: string, max = 4096): string {
-  const v = o[f];
-  if (typeof v !== 'string' || v.length > max) {
-    fail(frame, f, `a string of at most ${max} characters`);
-  }
-  return v;
-}
-
-function uint(o: Obj, f: string, frame: string): number {
-  const v = o[f];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    fail(frame, f, 'a non-negative integer');
-  }
-  return v;
-}
-
-function bytes(o: Obj, f: string, frame: string): Uint8Array {
-  const v = o[f];
-  if (!(v instanceof Uint8Array)) fail(frame, f, 'a byte string');
-  return v;
-}
-
-function optBytes(o: Obj, f: string, frame: string): Uint8Array | undefined {
-  return o[f] === undefined ? undefined : bytes(o, f, frame);
-}
-
-function list(o: Obj, f: string, frame: string, max: number): unknown[] {
-  const v = o[f];
-  if (!Array.isArray(v) || v.length > max) {
-    fail(frame, f, `a list of at most ${max} items`);
-  }
-  return v;
-}
 
 /** Most messages one `pub` frame may carry. */
 export const MAX_MESSAGES_PER_FRAME = 4096;

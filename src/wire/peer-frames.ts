@@ -14,11 +14,8 @@
  * Each TLS identity is the router's entity key, so the entity sent in the
  * hello is checked against the key the link was made with.
  */
-import {
-  FrameFieldError,
-  parseWireRequest,
-  type WireRequest,
-} from './frames.ts';
+import { parseWireRequest, type WireRequest } from './frames.ts';
+import { bytes, fail, obj, str, uint } from './fields.ts';
 
 /** Protocol version of router links. */
 export const PEER_PROTOCOL_VERSION = 1;
@@ -55,44 +52,8 @@ export type DesignatedFrame =
 /** Most messages in one trunk batch. */
 export const MAX_TRUNK_BATCH = 1024;
 
-type Obj = Record<string, unknown>;
-
-function bad(frame: string, field: string, expected: string): never {
-  throw new FrameFieldError(
-    `frame '${frame}': field '${field}' must be ${expected}`,
-    { frame, field },
-  );
-}
-
-function asObj(v: unknown, frame: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    bad(frame, 'frame', 'a map');
-  }
-  return v as Obj;
-}
-
-function uint(o: Obj, f: string, frame: string): number {
-  const v = o[f];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    bad(frame, f, 'a non-negative integer');
-  }
-  return v;
-}
-
-function str(o: Obj, f: string, frame: string): string {
-  const v = o[f];
-  if (typeof v !== 'string' || v.length > 4096) bad(frame, f, 'a string');
-  return v;
-}
-
-function bytes(o: Obj, f: string, frame: string): Uint8Array {
-  const v = o[f];
-  if (!(v instanceof Uint8Array)) bad(frame, f, 'a byte string');
-  return v;
-}
-
 function parseTrunkItem(v: unknown): TrunkItem {
-  const o = asObj(v, 'tbatch');
+  const o = obj(v, 'tbatch', 'items[]');
   const item: TrunkItem = {
     seq: uint(o, 'seq', 'tbatch'),
     m: bytes(o, 'm', 'tbatch'),
@@ -104,7 +65,7 @@ function parseTrunkItem(v: unknown): TrunkItem {
 
 /** Validates a frame from a site router. */
 export function parseSiteFrame(v: unknown): SiteFrame {
-  const o = asObj(v, '?');
+  const o = obj(v, '?', 'frame');
   const t = typeof o['t'] === 'string' ? o['t'] : '?';
   switch (t) {
     case 'phello':
@@ -118,20 +79,20 @@ export function parseSiteFrame(v: unknown): SiteFrame {
     case 'tbatch': {
       const items = o['items'];
       if (!Array.isArray(items) || items.length > MAX_TRUNK_BATCH) {
-        bad(t, 'items', `a list of at most ${MAX_TRUNK_BATCH} items`);
+        fail(t, 'items', `a list of at most ${MAX_TRUNK_BATCH} items`);
       }
       return { t, items: items.map(parseTrunkItem) };
     }
     case 'pquery':
       return { t, id: uint(o, 'id', t), req: parseWireRequest(o['req'], t) };
     default:
-      return bad(t, 't', 'a known frame type');
+      return fail(t, 't', 'a known frame type');
   }
 }
 
 /** Validates a frame from a designated router. */
 export function parseDesignatedFrame(v: unknown): DesignatedFrame {
-  const o = asObj(v, '?');
+  const o = obj(v, '?', 'frame');
   const t = typeof o['t'] === 'string' ? o['t'] : '?';
   switch (t) {
     case 'pwelcome':
@@ -155,7 +116,7 @@ export function parseDesignatedFrame(v: unknown): DesignatedFrame {
     case 'pqres': {
       const msgs = o['msgs'];
       if (!Array.isArray(msgs) || !msgs.every((m) => m instanceof Uint8Array)) {
-        bad(t, 'msgs', 'a list of byte strings');
+        fail(t, 'msgs', 'a list of byte strings');
       }
       return { t, id: uint(o, 'id', t), msgs: msgs };
     }
@@ -168,6 +129,6 @@ export function parseDesignatedFrame(v: unknown): DesignatedFrame {
         ...(typeof o['id'] === 'number' ? { id: o['id'] } : {}),
       };
     default:
-      return bad(t, 't', 'a known frame type');
+      return fail(t, 't', 'a known frame type');
   }
 }

@@ -163,10 +163,11 @@ export class ImpairmentRelay {
 
   /** The bound listening address. @throws RelayStateError before start. */
   get address(): HostPort {
-    const a = this.listenSocket?.address();
-    if (!a || this.phase !== 'running') {
+    const socket = this.listenSocket;
+    if (!socket || this.phase !== 'running') {
       throw new RelayStateError('relay is not running', { state: this.phase });
     }
+    const a = socket.address();
     return { host: a.address, port: a.port };
   }
 
@@ -226,6 +227,7 @@ export class ImpairmentRelay {
     try {
       signal?.throwIfAborted();
       this.upstreamHost = await resolveHost(this.o.upstream.host);
+      this.stillStarting();
       const family = isIPv6(this.o.listen.host) ? 'udp6' : 'udp4';
       const socket = createSocket(family);
       this.listenSocket = socket;
@@ -238,19 +240,25 @@ export class ImpairmentRelay {
       await this.stop();
       throw err;
     }
+    this.stillStarting();
+    this.phase = 'running';
+    const startedAtMs = this.scheduler.now();
+    this.startedAtMs = startedAtMs;
+    this.armSchedule(startedAtMs);
+    const address = this.address;
+    this.log.info({ ...address, upstream: this.o.upstream }, 'relay started');
+    if (signal?.aborted) void this.stop();
+    signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    return address;
+  }
+
+  /** @throws RelayStateError when stop() came while starting. */
+  private stillStarting(): void {
     if (this.phase !== 'starting') {
       throw new RelayStateError('relay stopped while starting', {
         state: this.phase,
       });
     }
-    this.phase = 'running';
-    const startedAtMs = this.scheduler.now();
-    this.startedAtMs = startedAtMs;
-    this.armSchedule(startedAtMs);
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    const address = this.address;
-    this.log.info({ ...address, upstream: this.o.upstream }, 'relay started');
-    return address;
   }
 
   private async doStop(): Promise<void> {

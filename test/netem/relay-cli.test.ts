@@ -1,16 +1,21 @@
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { sendNumbered, udpClient, udpEcho, waitFor } from './udp.ts';
 
 const CLI = fileURLToPath(new URL('../../netem/relay-cli.ts', import.meta.url));
 
-function runCli(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    encoding: 'utf8',
+/** Runs the command line to its end; resolves with exit code and stderr. */
+async function runCli(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 20_000,
   });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [status] = (await once(child, 'exit')) as [number | null];
+  return { status, stderr };
 }
 
 t.test('relay-cli: relays for --seconds and prints counters', async (t) => {
@@ -63,9 +68,9 @@ t.test('relay-cli: bad arguments exit 2 and say which', async (t) => {
     [[...base], /--profile is required/],
     [[...base, '--profile', 'cellular', '--bogus'], /Unknown option/],
   ];
-  for (const [args, message] of cases) {
-    const r = runCli(args);
-    t.equal(r.status, 2, `exit 2 for ${args.slice(-2).join(' ')}`);
-    t.match(r.stderr, message);
-  }
+  const results = await Promise.all(cases.map(([args]) => runCli(args)));
+  cases.forEach(([args, message], i) => {
+    t.equal(results[i]?.status, 2, `exit 2 for ${args.slice(-2).join(' ')}`);
+    t.match(results[i]?.stderr, message);
+  });
 });

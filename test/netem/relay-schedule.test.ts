@@ -138,3 +138,23 @@ t.test('relay: stop() releases every socket and is idempotent', async (t) => {
   await t.rejects(relay.start(), { code: 'NETEM_RELAY_STATE' });
   t.throws(() => relay.address, { code: 'NETEM_RELAY_STATE' });
 });
+
+t.test('relay: stop() during start leaves nothing open', async (t) => {
+  const relay = new ImpairmentRelay({
+    listen: { host: '127.0.0.1', port: 0 },
+    upstream: { host: 'localhost', port: 9 },
+    profile: parseProfile('plain', {}),
+  });
+  const starting = relay.start();
+  await relay.stop();
+  await t.rejects(starting, { code: 'NETEM_RELAY_STATE' });
+  t.same(relay.stats().clients, 0);
+  const aborted = new ImpairmentRelay({
+    listen: { host: '127.0.0.1', port: 0 },
+    upstream: { host: '127.0.0.1', port: 9 },
+    profile: parseProfile('plain', {}),
+  });
+  await t.rejects(aborted.start({ signal: AbortSignal.abort() }), {
+    name: 'AbortError',
+  });
+});

@@ -11,9 +11,7 @@ import {
   PROTOCOL_VERSION,
   encode,
   parseAgentFrame,
-  wireErrorNumber,
   type AgentFrame,
-  type RouterFrame,
   type WireMessage,
 } from '../wire/index.ts';
 import type { Router } from './router.ts';
@@ -23,23 +21,10 @@ import {
   UnexpectedFrameError,
 } from './errors.ts';
 import { serveSubscription } from './subscription-stream.ts';
+import { errorFrame } from './error-frame.ts';
 
 /** Most publish frames whose durable append may be pending at once. */
 const MAX_PENDING_PUBLISHES = 64;
-
-/** Builds the in-band error frame for `err`. */
-export function errorFrame(err: unknown, id?: number): RouterFrame {
-  const code = err instanceof WavemqError ? err.code : 'INTERNAL';
-  const base = {
-    code,
-    n: wireErrorNumber(code),
-    message: errorMessage(err),
-    ...(err instanceof WavemqError
-      ? { data: err.data as Record<string, unknown> }
-      : {}),
-  };
-  return id === undefined ? { t: 'err', ...base } : { t: 'err', id, ...base };
-}
 
 /** Handles every stream of one agent connection. */
 export function serveAgent(router: Router, conn: Connection): void {

@@ -22,7 +22,7 @@ import {
 import { PublicEntity } from '../wave/index.ts';
 import type { Router } from './router.ts';
 import type { RouteProofs } from './designated.ts';
-import { errorFrame } from './agent-session.ts';
+import { errorFrame } from './error-frame.ts';
 import { serveSubscription } from './subscription-stream.ts';
 import {
   NotDesignatedError,

@@ -10,7 +10,7 @@ import type { DurableQueue } from '../queue/index.ts';
 import type { FrameStream } from '../transport/index.ts';
 import { parseAgentFrame, type WireRequest } from '../wire/index.ts';
 import type { Router } from './router.ts';
-import { errorFrame } from './agent-session.ts';
+import { errorFrame } from './error-frame.ts';
 import { DeliveryCursor, consumedUpTo, runDelivery } from './delivery.ts';
 import {
   BadRequestError,

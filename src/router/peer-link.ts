@@ -30,6 +30,7 @@ export class PeerLink {
   private readonly queries = new Map<number, Waiter>();
   private nextQueryId = 1;
   private ackListener: ((seq: number) => void) | undefined;
+  private needListener: ((seq: number) => void) | undefined;
   private failure: Error | undefined;
   /** Resolves when the link's stream has ended, for whatever reason. */
   readonly ended: Promise<void>;
@@ -54,6 +55,11 @@ export class PeerLink {
   /** Sets who hears cumulative trunk acks. */
   onAck(listener: (seq: number) => void): void {
     this.ackListener = listener;
+  }
+
+  /** Sets who hears requests to resend with proofs in full. */
+  onNeed(listener: (seq: number) => void): void {
+    this.needListener = listener;
   }
 
   /** Forwards a signed query; resolves with the stored messages. */
@@ -97,6 +103,9 @@ export class PeerLink {
     switch (f.t) {
       case 'tack':
         this.ackListener?.(f.seq);
+        return;
+      case 'tneed':
+        this.needListener?.(f.seq);
         return;
       case 'treject':
         this.router.metrics.trunkRejected.inc({ ns: this.ns });

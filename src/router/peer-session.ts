@@ -26,6 +26,7 @@ import { errorFrame } from './error-frame.ts';
 import { serveSubscription } from './subscription-stream.ts';
 import {
   NotDesignatedError,
+  ProofNotCachedError,
   PeerIdentityError,
   TrunkMessageError,
   UnexpectedFrameError,
@@ -63,6 +64,12 @@ interface SiteLink {
   ns: string;
   origin: string;
   hwm: number;
+  /**
+   * Set after asking the site to resend from a message whose proof or
+   * entity is unknown here: batches already in flight are ignored until
+   * the site's rewound batch arrives.
+   */
+  awaitingRewind: boolean;
   stream: FrameStream;
   log: Logger;
 }
@@ -176,7 +183,14 @@ async function handshake(
   });
   const slog = log.child({ ns: hello.ns, site: hello.router });
   slog.info({ entity: site.hash, hwm }, 'site link up');
-  return { ns: hello.ns, origin: hello.router, hwm, stream, log: slog };
+  return {
+    ns: hello.ns,
+    origin: hello.router,
+    hwm,
+    awaitingRewind: false,
+    stream,
+    log: slog,
+  };
 }
 
 async function handleSiteFrame(
@@ -186,6 +200,8 @@ async function handleSiteFrame(
 ): Promise<void> {
   switch (frame.t) {
     case 'tbatch':
+      if (link.awaitingRewind && !frame.rewind) return;
+      link.awaitingRewind = false;
       return receiveBatch(router, link, frame.items);
     case 'pquery': {
       try {
@@ -216,10 +232,19 @@ async function receiveBatch(
       router.metrics.trunkDuplicates.inc();
       continue;
     }
-    top = item.seq;
     try {
       admitted.push(await admitTrunkItem(router, link, item));
+      top = item.seq;
     } catch (err) {
+      if (err instanceof ProofNotCachedError) {
+        // Store what came before, then have the site resend from here
+        // with its proofs and entities in full.
+        link.awaitingRewind = true;
+        await commit(router, link, admitted, top);
+        await link.stream.send({ t: 'tneed', seq: item.seq });
+        return;
+      }
+      top = item.seq;
       router.countRejection(err, link.log);
       const code = err instanceof WavemqError ? err.code : 'INTERNAL';
       await link.stream.send({
@@ -230,6 +255,16 @@ async function receiveBatch(
       });
     }
   }
+  await commit(router, link, admitted, top);
+}
+
+/** Appends `admitted` with the new mark `top` in one write, then acks. */
+async function commit(
+  router: Router,
+  link: SiteLink,
+  admitted: { m: WireMessage; bytes: Uint8Array }[],
+  top: number,
+): Promise<void> {
   if (top > link.hwm) {
     const mark = { key: hwmKey(link.origin, link.ns), value: encodeHwm(top) };
     await router.route(admitted, { from: 'peer', marks: [mark] });

@@ -45,12 +45,17 @@ export class TrunkSender {
   private readonly sendTimes = new Map<number, number>();
   private rate = 0;
   private lastAckAtMs = performance.now();
+  /** The next batch starts a resend the designated router asked for. */
+  private rewindNext = false;
+  /** Counts rewinds, so a batch sent across one does not move `sent`. */
+  private generation = 0;
 
   constructor(private readonly o: TrunkSenderOptions) {
     // The designated router already holds everything up to its mark.
     this.acked = Math.max(consumedUpTo(o.queue), o.link.hwm);
     this.sent = this.acked;
     o.link.onAck((seq) => this.onAck(seq));
+    o.link.onNeed(() => this.rewind());
   }
 
   /** Trunk messages acked per second, smoothed over recent acks. */
@@ -96,8 +101,7 @@ export class TrunkSender {
         });
         const last = items.at(-1);
         if (last) {
-          await this.sendBatch(items);
-          this.sent = last.seq;
+          if (await this.sendBatch(items)) this.sent = last.seq;
           continue;
         }
       }
@@ -105,12 +109,21 @@ export class TrunkSender {
     }
   }
 
-  private async sendBatch(items: QueueItem[]): Promise<void> {
+  /**
+   * Sends one batch; false when a rewind happened meanwhile, in which case
+   * nothing was sent (the loop starts again from the last ack).
+   */
+  private async sendBatch(items: QueueItem[]): Promise<boolean> {
+    const generation = this.generation;
+    const rewind = this.rewindNext;
+    this.rewindNext = false;
     const out: TrunkItem[] = [];
     for (const i of items) out.push(await this.attach(i));
+    if (generation !== this.generation) return false;
     this.sendTimes.set(items.at(-1)!.seq, performance.now());
-    await this.o.link.stream.send({ t: 'tbatch', items: out });
+    await this.o.link.stream.send({ t: 'tbatch', items: out, rewind });
     this.o.router.metrics.trunkSent.inc({ ns: this.o.ns }, items.length);
+    return true;
   }
 
   /** Adds the proof and entity the first time this link needs them. */
@@ -126,6 +139,19 @@ export class TrunkSender {
       this.sentObjects.add(m.publisher);
     }
     return t;
+  }
+
+  /**
+   * The designated router lacks a proof or entity this link sent by hash:
+   * forget what it was thought to have and resend from the last ack.
+   */
+  private rewind(): void {
+    this.sentObjects.clear();
+    this.sendTimes.clear();
+    this.sent = this.acked;
+    this.rewindNext = true;
+    this.generation += 1;
+    this.wake?.();
   }
 
   private onAck(seq: number): void {

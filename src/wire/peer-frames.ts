@@ -9,6 +9,9 @@
  *   SR -> DR  tbatch   trunk messages with their trunk sequence numbers
  *   DR -> SR  tack     cumulative: everything up to `seq` is durable at DR
  *   DR -> SR  treject  one trunk message was refused (and skipped)
+ *   DR -> SR  tneed    a message names a proof or entity the DR lacks:
+ *                      resend from `seq` with them in full; the DR ignores
+ *                      batches until one marked `rewind` arrives
  *   SR -> DR  pquery / DR -> SR pqres   a forwarded query
  *
  * Each TLS identity is the router's entity key, so the entity sent in the
@@ -31,7 +34,7 @@ export interface TrunkItem {
 /** Frames a site router sends on the peer control stream. */
 export type SiteFrame =
   | { t: 'phello'; v: number; ns: string; router: string; entity: Uint8Array }
-  | { t: 'tbatch'; items: TrunkItem[] }
+  | { t: 'tbatch'; items: TrunkItem[]; rewind: boolean }
   | { t: 'pquery'; id: number; req: WireRequest };
 
 /** Frames a designated router sends on the peer control stream. */
@@ -45,6 +48,7 @@ export type DesignatedFrame =
       hwm: number;
     }
   | { t: 'tack'; seq: number }
+  | { t: 'tneed'; seq: number }
   | { t: 'treject'; seq: number; code: string; message: string }
   | { t: 'pqres'; id: number; msgs: Uint8Array[] }
   | { t: 'err'; id?: number; code: string; n: number; message: string };
@@ -81,7 +85,11 @@ export function parseSiteFrame(v: unknown): SiteFrame {
       if (!Array.isArray(items) || items.length > MAX_TRUNK_BATCH) {
         fail(t, 'items', `a list of at most ${MAX_TRUNK_BATCH} items`);
       }
-      return { t, items: items.map(parseTrunkItem) };
+      return {
+        t,
+        items: items.map(parseTrunkItem),
+        rewind: o['rewind'] === true,
+      };
     }
     case 'pquery':
       return { t, id: uint(o, 'id', t), req: parseWireRequest(o['req'], t) };
@@ -105,6 +113,7 @@ export function parseDesignatedFrame(v: unknown): DesignatedFrame {
         hwm: uint(o, 'hwm', t),
       };
     case 'tack':
+    case 'tneed':
       return { t, seq: uint(o, 'seq', t) };
     case 'treject':
       return {

@@ -123,3 +123,94 @@ t.test(
     t.pass('the refused message does not stay in the backlog');
   },
 );
+
+t.test(
+  'peer: when the designated router lacks a proof the site resends from there with it in full',
+  async (t) => {
+    const tier = await makeTier(t, 1);
+    const site = tier.sites[0]!;
+    // A scripted designated router with a valid route proof.
+    const dr = Entity.create();
+    const grant = Attestation.create(tier.ns.entity, {
+      subject: dr.hash,
+      namespace: tier.ns.id,
+      statements: [{ permissions: ['route'], resource: '*' }],
+    });
+    const proof = Proof.build({
+      subject: dr.hash,
+      namespace: tier.ns.id,
+      permissions: ['route'],
+      resource: '*',
+      attestations: [grant],
+    });
+    type Batch = {
+      items: { seq: number; proof?: Uint8Array; entity?: Uint8Array }[];
+      rewind: boolean;
+    };
+    const batches: Batch[] = [];
+    const transport = createQuicTransport({ logger: silentLogger() });
+    const listener = await transport.listen({
+      host: '127.0.0.1',
+      port: tier.dr.peerPort,
+      identity: await createTlsIdentity(dr.signingSeed),
+      verifyClient: () => true,
+      onConnection: (conn) =>
+        conn.onStream(
+          (s) =>
+            void (async () => {
+              for await (const f of s.frames()) {
+                const frame = f as { t: string } & Batch;
+                if (frame.t === 'phello') {
+                  await s.send({
+                    t: 'pwelcome',
+                    v: 1,
+                    router: 'scripted',
+                    entity: dr.publicEntity.bytes,
+                    proof: proof.bytes,
+                    hwm: 0,
+                  });
+                } else if (frame.t === 'tbatch') {
+                  batches.push(frame);
+                  const first = frame.items[0]!.seq;
+                  // Pretend the first batch named a proof unknown here.
+                  if (batches.length === 1)
+                    await s.send({ t: 'tneed', seq: first });
+                  else
+                    await s.send({ t: 'tack', seq: frame.items.at(-1)!.seq });
+                }
+              }
+            })(),
+        ),
+    });
+    t.teardown(() => listener.stop());
+    await site.start();
+    const a = await tier.agent('a');
+    const agent = await site.connect(a);
+    for (let i = 0; i < 5; i++) await agent.publish('n/x', `m${i}`);
+    await eventually(async () => {
+      const ns = (
+        (await agent.status())['namespaces'] as { backlog: number }[]
+      )[0]!;
+      return ns.backlog === 0 ? true : undefined;
+    });
+    const resend = batches.find((b) => b.rewind);
+    t.ok(resend, 'a batch marked as the resend came');
+    t.equal(
+      resend!.items[0]!.seq,
+      batches[0]!.items[0]!.seq,
+      'it starts where the designated router asked',
+    );
+    t.ok(
+      resend!.items[0]!.proof && resend!.items[0]!.entity,
+      'with the proof and entity in full',
+    );
+    const seqs = batches
+      .filter((b) => b !== batches[0])
+      .flatMap((b) => b.items.map((i) => i.seq));
+    t.same(
+      seqs,
+      [...new Set(seqs)].sort((x, y) => x - y),
+      'no message sent twice after the rewind',
+    );
+  },
+);

@@ -3,11 +3,15 @@
  * line. A refused request exits non-zero with the router's reason, which
  * names the missing permission and resource.
  */
+import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { Backoff } from '../common/backoff.ts';
+import { WavemqError, errorMessage } from '../common/errors.ts';
 import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.ts';
 import {
   Agent,
+  AgentDisconnectedError,
   payloadText,
   type ReceivedMessage,
   type Subscription,
@@ -163,22 +167,81 @@ function parseCount(text: string | undefined): number {
   return n;
 }
 
+/** What a `sub` run has printed so far, kept across reconnects. */
+interface SubProgress {
+  printed: number;
+  /** Highest queue sequence printed: a resend after a reconnect repeats. */
+  lastSeq: number;
+  drops: number | undefined;
+  stopping: boolean;
+}
+
+/**
+ * `wavemq sub`: prints and acks messages until --count or a signal. When
+ * the router goes away (restart, crash) it reconnects with backoff and
+ * resumes the same durable subscription; a refusal ends it.
+ */
 async function sub(pattern: string, o: SubOpts): Promise<void> {
   const limit = parseCount(o.count);
   const expiryMs = parseDuration(o.expiry);
+  const id = o.id ?? randomUUID();
+  const progress: SubProgress = {
+    printed: 0,
+    lastSeq: 0,
+    drops: undefined,
+    stopping: false,
+  };
+  const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
+  for (;;) {
+    try {
+      await subOnce(pattern, o, { id, expiryMs, limit }, progress);
+      return;
+    } catch (err) {
+      if (progress.stopping || !isLinkFailure(err)) throw err;
+      console.error(`wavemq: ${errorMessage(err)}; reconnecting`);
+      // A plain timer: it must keep the process alive while nothing else does.
+      await new Promise((resolve) => setTimeout(resolve, backoff.next()));
+    }
+  }
+}
+
+/** Failures a reconnect can cure, as opposed to refusals. */
+function isLinkFailure(err: unknown): boolean {
+  return (
+    err instanceof AgentDisconnectedError ||
+    (err instanceof WavemqError &&
+      ['STREAM_CLOSED', 'CONNECTION_CLOSED', 'CONNECT_FAILED'].includes(
+        err.code,
+      ))
+  );
+}
+
+async function subOnce(
+  pattern: string,
+  o: SubOpts,
+  s: { id: string; expiryMs: number; limit: number },
+  progress: SubProgress,
+): Promise<void> {
   const agent = await connect(o);
   try {
-    const s = await agent.subscribe(pattern, {
-      ...(o.id ? { id: o.id } : {}),
-      expiryMs,
+    const sub = await agent.subscribe(pattern, {
+      id: s.id,
+      expiryMs: s.expiryMs,
     });
     const unsubscribe = o.unsubscribe === true;
-    const stop = (): void =>
-      void s.close({ unsubscribe }).finally(() => agent.close());
+    const stop = (): void => {
+      progress.stopping = true;
+      void sub.close({ unsubscribe }).finally(() => agent.close());
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    await printMessages(s, limit, o.json);
-    await s.close({ unsubscribe });
+    try {
+      await printMessages(sub, s.limit, o.json, progress);
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    await sub.close({ unsubscribe });
   } finally {
     await agent.close();
   }
@@ -188,24 +251,45 @@ async function printMessages(
   s: Subscription,
   limit: number,
   json: boolean | undefined,
+  progress: SubProgress,
 ): Promise<void> {
-  let seen = 0;
-  let drops: number | undefined;
+  if (progress.printed >= limit) return;
   for await (const m of s) {
-    // Gaps from queue limits are said, not hidden, even in plain output.
-    if (drops !== undefined && m.drops > drops) {
-      console.error(
-        `wavemq: ${m.drops - drops} older messages were dropped (queue limit)`,
-      );
-    } else if (drops === undefined && m.drops > 0 && !json) {
-      console.error(
-        `wavemq: this subscription has dropped ${m.drops} messages so far (queue limit)`,
-      );
+    if (m.seq <= progress.lastSeq) {
+      s.ack(m); // printed before the reconnect; its ack was lost
+      continue;
     }
-    drops = m.drops;
+    reportDrops(progress.drops, m.drops, json);
+    progress.drops = m.drops;
     console.log(formatMessage(m, json));
+    progress.lastSeq = m.seq;
     s.ack(m);
-    if (++seen >= limit) break;
+    if (++progress.printed >= limit) return;
+  }
+  if (!progress.stopping) {
+    throw new AgentDisconnectedError(
+      'the router ended the subscription stream',
+      {
+        pending: 0,
+      },
+    );
+  }
+}
+
+/** Gaps from queue limits are said, not hidden, even in plain output. */
+function reportDrops(
+  before: number | undefined,
+  now: number,
+  json: boolean | undefined,
+): void {
+  if (before !== undefined && now > before) {
+    console.error(
+      `wavemq: ${now - before} older messages were dropped (queue limit)`,
+    );
+  } else if (before === undefined && now > 0 && !json) {
+    console.error(
+      `wavemq: this subscription has dropped ${now} messages so far (queue limit)`,
+    );
   }
 }
 

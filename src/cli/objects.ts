@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { EntityHash } from '../common/ids.ts';
+import { errorMessage } from '../common/errors.ts';
 import {
   Entity,
   Proof,
@@ -68,5 +69,13 @@ export async function resolveHash(arg: string): Promise<EntityHash> {
   // A sealed secret file still shows its public part without the passphrase.
   if (existsSync(arg))
     return readPublicEntity(await readFile(arg, 'utf8')).hash;
-  return parseHash(arg);
+  try {
+    return parseHash(arg);
+  } catch (err) {
+    throw new Error(
+      `'${arg}' is neither an entity file nor an entity hash ` +
+        `(${errorMessage(err)})`,
+      { cause: err },
+    );
+  }
 }

@@ -63,7 +63,9 @@ export class Router {
   readonly metrics: RouterMetrics;
   readonly registry: Registry;
   readonly clock: Clock;
+  /** The process logger; components add their own `component` field. */
   readonly logger: Logger;
+  private readonly log: Logger;
   readonly maxMessageBytes: number;
   readonly startedAtMs: number;
   id = '' as RouterId;
@@ -85,7 +87,8 @@ export class Router {
 
   private constructor(readonly o: RouterOptions) {
     this.clock = o.clock ?? systemClock;
-    this.logger = o.logger.child({ component: 'router' });
+    this.logger = o.logger;
+    this.log = o.logger.child({ component: 'router' });
     this.registry = o.registry ?? new Registry();
     this.metrics = createRouterMetrics(this.registry);
     this.maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -119,7 +122,7 @@ export class Router {
     const cfg = this.o.config;
     this.entity = await loadOrCreateEntity(
       cfg.routing.routerEntityFile,
-      this.logger,
+      this.log,
     );
     const queueStore = await openDataStore(cfg.queue.dataStorePath);
     this.stores.push(queueStore);
@@ -160,7 +163,7 @@ export class Router {
     await this.listen();
     await this.listenPeers();
     this.startUplinks();
-    this.logger.info(
+    this.log.info(
       {
         router: this.id,
         entity: this.entity.hash,
@@ -209,7 +212,7 @@ export class Router {
         onConnection: (conn) => serveSite(this, conn, this.routeProofs),
       },
     );
-    this.logger.info(
+    this.log.info(
       {
         listen: { host: this.peerListener.host, port: this.peerListener.port },
         namespaces: [...this.routeProofs.keys()],
@@ -295,7 +298,7 @@ export class Router {
       try {
         return { msgs: await link.query(req, QUERY_TIMEOUT_MS), stale: false };
       } catch (err) {
-        this.logger.info({ err: errorMessage(err) }, 'query upstream failed');
+        this.log.info({ err: errorMessage(err) }, 'query upstream failed');
       }
     }
     const msgs = await this.queryLocal(req.ns, req.pattern);
@@ -340,7 +343,7 @@ export class Router {
     await Promise.all([...this.uplinks.values()].map((u) => u.stop()));
     await this.queues?.close();
     for (const s of this.stores.splice(0)) await s.close();
-    this.logger.info({ router: this.id }, 'router stopped');
+    this.log.info({ router: this.id }, 'router stopped');
   }
 }
 

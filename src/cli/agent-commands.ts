@@ -314,17 +314,22 @@ async function status(o: AgentOpts): Promise<void> {
 }
 
 function formatStatus(s: Record<string, unknown>): string {
+  const v = (o: Record<string, unknown>, k: string): string => {
+    const x = o[k];
+    return typeof x === 'number' || typeof x === 'string' ? String(x) : '-';
+  };
   const lines = [
-    `router ${String(s['router'])} entity ${String(s['entity'])}`,
-    `subscriptions ${String(s['subscriptions'])} queues ${String(s['queues'])}`,
+    `router ${v(s, 'router')} entity ${v(s, 'entity')}`,
+    `subscriptions ${v(s, 'subscriptions')} queues ${v(s, 'queues')}`,
   ];
   for (const n of (s['namespaces'] ?? []) as Record<string, unknown>[]) {
     lines.push(
-      `ns ${String(n['ns'])} link ${String(n['link'])} to ${String(n['address'])}` +
-        ` backlog ${String(n['backlog'])} (${String(n['backlogBytes'])} bytes,` +
-        ` oldest ${typeof n['oldestAgeMs'] === 'number' ? n['oldestAgeMs'] : '-'} ms) drops ${String(n['drops'])}` +
-        ` attempts ${String(n['connectAttempts'])}` +
-        ` connects ${String(n['connects'])} drain ${String(n['drainRate'])}/s`,
+      `ns ${v(n, 'ns')}`,
+      `  link ${v(n, 'link')} to ${v(n, 'address')} (attempts ` +
+        `${v(n, 'connectAttempts')}, connects ${v(n, 'connects')})`,
+      `  backlog ${v(n, 'backlog')} messages, ${v(n, 'backlogBytes')} ` +
+        `bytes, oldest ${v(n, 'oldestAgeMs')} ms; drain ` +
+        `${v(n, 'drainRate')}/s; drops ${v(n, 'drops')}`,
     );
   }
   return lines.join('\n');

@@ -46,14 +46,26 @@ export interface RouterProcess {
 }
 
 /** Starts `wavemq CONFIG` and waits for its 'router started' line. */
+/**
+ * The program and arguments that run `args` with node, inside network
+ * namespace `netns` when given (`ip netns exec` replaces itself with the
+ * command, so the child's pid is node's).
+ */
+function nodeCommand(args: string[], netns?: string): [string, string[]] {
+  if (!netns) return [process.execPath, args];
+  return ['ip', ['netns', 'exec', netns, process.execPath, ...args]];
+}
+
 export async function startRouter(
   configPath: string,
   env: NodeJS.ProcessEnv = {},
+  o: { netns?: string } = {},
 ): Promise<RouterProcess> {
   const nodeArgs = (process.env['WAVEMQ_ROUTER_NODE_ARGS'] ?? '')
     .split(' ')
     .filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, configPath], {
+  const [file, argv] = nodeCommand([...nodeArgs, BIN, configPath], o.netns);
+  const proc = spawn(file, argv, {
     env: { ...process.env, WAVEMQ_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -149,9 +161,15 @@ export interface CliResult {
 /** Runs `wavemq ARGS` to completion, feeding `input` on stdin. */
 export function runCli(
   args: string[],
-  o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  o: {
+    input?: string;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    netns?: string;
+  } = {},
 ): Promise<CliResult> {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+  const [file, argv] = nodeCommand([BIN, ...args], o.netns);
+  const proc = spawn(file, argv, {
     env: { ...process.env, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -172,12 +190,16 @@ export function runCli(
 }
 
 /** Starts a CLI process without waiting for it (e.g. a subscriber). */
-export function spawnCli(args: string[]): {
+export function spawnCli(
+  args: string[],
+  o: { netns?: string } = {},
+): {
   proc: ChildProcess;
   output: () => string;
   done: Promise<CliResult>;
 } {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+  const [file, argv] = nodeCommand([BIN, ...args], o.netns);
+  const proc = spawn(file, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(proc);

@@ -65,7 +65,7 @@ async function serveStream(
 }
 
 /** Reports a stream-ending error to the agent and counts it. */
-export async function rejectStream(
+async function rejectStream(
   router: Router,
   stream: FrameStream,
   err: unknown,

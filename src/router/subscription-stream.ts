@@ -5,10 +5,16 @@
  * newest sequence number seen, so a fast subscriber costs few writes.
  */
 import type { Logger } from '../common/logger.ts';
-import { errorMessage } from '../common/errors.ts';
+import { errorMessage, type WavemqError } from '../common/errors.ts';
 import type { DurableQueue } from '../queue/index.ts';
 import type { FrameStream } from '../transport/index.ts';
-import { parseAgentFrame, type WireRequest } from '../wire/index.ts';
+import {
+  FrameFieldError,
+  FrameTooLargeError,
+  MalformedFrameError,
+  parseAgentFrame,
+  type WireRequest,
+} from '../wire/index.ts';
 import type { Router } from './router.ts';
 import { errorFrame } from './error-frame.ts';
 import { DeliveryCursor, consumedUpTo, runDelivery } from './delivery.ts';
@@ -119,6 +125,11 @@ async function deliverAndRead(
   try {
     await readAcks(router, stream, frames, queue, cursor, acks);
   } catch (err) {
+    if (isBadInput(err)) {
+      // A bad frame from the subscriber: say so, count it, end the stream.
+      router.metrics.badFrames.inc({ code: err.code });
+      await stream.send(errorFrame(err)).catch(() => undefined);
+    }
     log.debug({ err: errorMessage(err) }, 'subscription stream failed');
   } finally {
     ctl.abort(new Error('subscriber left'));
@@ -155,6 +166,16 @@ async function readAcks(
       );
     }
   }
+}
+
+/** Errors that mean the subscriber sent something wrong. */
+function isBadInput(err: unknown): err is WavemqError {
+  return (
+    err instanceof FrameFieldError ||
+    err instanceof UnexpectedFrameError ||
+    err instanceof MalformedFrameError ||
+    err instanceof FrameTooLargeError
+  );
 }
 
 /** Writes cumulative acks to the queue, coalescing while one is pending. */

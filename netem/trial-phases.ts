@@ -1,0 +1,120 @@
+/**
+ * The two timed phases of a trial: publishing at the set rate, then
+ * waiting (bounded) for the site's backlog to drain and the deliveries
+ * to settle; with progress reports throughout.
+ */
+import { sleep } from '../src/common/index.ts';
+import type { ImpairmentRelay } from './relay.ts';
+import type { Timeline } from './trial-result.ts';
+import type { StatusPoller } from './trial-status.ts';
+import type { DeliveryLog, PacedPublisher } from './workload.ts';
+
+/** A running trial's figures, for a progress line. */
+export interface TrialProgress {
+  phase: 'publishing' | 'draining';
+  /** Since the start of publishing, ms. */
+  elapsedMs: number;
+  /** Publishing time, ms. */
+  totalMs: number;
+  published: number;
+  delivered: number;
+  /** Site trunk backlog, messages; undefined before the first reading. */
+  backlog: number | undefined;
+  /** Site uplink state. */
+  link: string;
+  /** Relay link state up/down, e.g. `up/up` or `outage/outage`. */
+  relay: string;
+}
+
+/** What the phases work with. */
+export interface PhaseContext {
+  relay: ImpairmentRelay;
+  poller: StatusPoller;
+  publisher: PacedPublisher;
+  log: DeliveryLog;
+  /** Publishing time, s. */
+  seconds: number;
+  /** The schedule's origin, performance.now() ms. */
+  originMs: number;
+  /** Longest wait for the drain after publishing, ms. */
+  drainTimeoutMs: number;
+  onProgress: ((p: TrialProgress) => void) | undefined;
+  progressIntervalMs: number;
+  signal: AbortSignal | undefined;
+}
+
+/** After the last expected arrival, wait this long for duplicates, ms. */
+const SETTLE_MS = 1500;
+/** With an empty backlog and nothing arriving for this long, stop, ms. */
+const QUIET_MS = 10_000;
+/** How often the drain condition is checked, ms. */
+const CHECK_INTERVAL_MS = 100;
+
+/** Publishes, then waits for the drain; reports progress meanwhile. */
+export async function runPhases(c: PhaseContext): Promise<Timeline> {
+  const startMs = performance.now();
+  let phase: TrialProgress['phase'] = 'publishing';
+  const report = () => c.onProgress?.(progressOf(c, phase, startMs));
+  const timer = setInterval(report, c.progressIntervalMs);
+  timer.unref();
+  try {
+    await c.publisher.run(c.signal ? { signal: c.signal } : {});
+    const publishEndMs = performance.now();
+    phase = 'draining';
+    const completed = await waitForDrain(c, publishEndMs);
+    report();
+    return {
+      originMs: c.originMs,
+      publishStartMs: startMs,
+      publishEndMs,
+      endMs: performance.now(),
+      completed,
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function progressOf(
+  c: PhaseContext,
+  phase: TrialProgress['phase'],
+  startMs: number,
+): TrialProgress {
+  const state = c.relay.stats().state;
+  return {
+    phase,
+    elapsedMs: performance.now() - startMs,
+    totalMs: c.seconds * 1000,
+    published: c.publisher.published,
+    delivered: c.log.delivered,
+    backlog: c.poller.latest?.backlog,
+    link: c.poller.latest?.link ?? '?',
+    relay: `${state.up}/${state.down}`,
+  };
+}
+
+/**
+ * Waits until the site's backlog is empty and every acknowledged publish
+ * has arrived or was counted as dropped, then SETTLE_MS longer for late
+ * duplicates; or until nothing arrives for QUIET_MS with an empty
+ * backlog; or until the bound. True when everything was accounted for.
+ */
+async function waitForDrain(
+  c: PhaseContext,
+  publishEndMs: number,
+): Promise<boolean> {
+  const boundMs = publishEndMs + c.drainTimeoutMs;
+  while (performance.now() < boundMs && !c.signal?.aborted) {
+    const s = c.poller.latest;
+    const dropped = c.log.queueDrops + (s?.drops ?? 0);
+    const empty = s?.backlog === 0;
+    if (empty && c.log.delivered + dropped >= c.publisher.published) {
+      await sleep(SETTLE_MS, c.signal).catch(() => undefined);
+      return true;
+    }
+    const lastMs = Math.max(c.log.lastReceivedAtMs, publishEndMs);
+    if (empty && performance.now() - lastMs > QUIET_MS) return false;
+    await sleep(CHECK_INTERVAL_MS, c.signal).catch(() => undefined);
+  }
+  return false;
+}

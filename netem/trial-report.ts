@@ -1,0 +1,186 @@
+/**
+ * A trial's result for people (a text report) and for programs (one JSON
+ * object with a fixed set of keys).
+ */
+import type { DirectionImpairment, ScheduleEntry } from './profile-types.ts';
+import type { DirectionCounters } from './shaper.ts';
+import type { TrialResult } from './trial-result.ts';
+
+/** What the report says about the Mosquitto bridge comparison. */
+export const BASELINE_TEXT =
+  'baseline: not built (Mosquitto bridge comparison pending)';
+
+/** The JSON report: exactly these keys. */
+export interface JsonReport {
+  published: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+  reordered: number;
+  unexplained: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  drainMs: number | null;
+  profile: string;
+  /** The same workload over a Mosquitto bridge; not built yet. */
+  baseline: null;
+}
+
+/** True when nothing was lost unexplained and nothing duplicated. */
+export function passed(r: TrialResult): boolean {
+  return r.unexplained === 0 && r.duplicated === 0;
+}
+
+/** The JSON report of `r`. */
+export function jsonReport(r: TrialResult): JsonReport {
+  return {
+    published: r.published,
+    delivered: r.delivered,
+    dropped: r.dropped,
+    duplicated: r.duplicated,
+    reordered: r.reordered,
+    unexplained: r.unexplained,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    drainMs: r.drainMs,
+    profile: r.profile.name,
+    baseline: null,
+  };
+}
+
+/** A late start of publishing is worth a word from this much, ms. */
+const LATE_NOTE_MS = 100;
+
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** One schedule entry in words; times from the start of publishing. */
+export function scheduleText(s: ScheduleEntry): string {
+  switch (s.kind) {
+    case 'outage':
+    case 'blackhole':
+      return (
+        `${s.kind} ${secs(s.startMs)} to ${secs(s.startMs + s.durationMs)}` +
+        ` (${s.direction})`
+      );
+    case 'flapping':
+      return (
+        `flapping: down ${secs(s.downMs)} every ${secs(s.periodMs)} ` +
+        `from ${secs(s.startMs)} (${s.direction})`
+      );
+    case 'rebind':
+      return `rebind every ${secs(s.everyMs)} from ${secs(s.startMs)}`;
+  }
+}
+
+/** One direction's impairment in words, `none` when it has none. */
+export function impairmentText(d: DirectionImpairment): string {
+  const parts: string[] = [];
+  if (d.delayMs > 0 || d.jitterMs > 0) {
+    const jitter = d.jitterMs > 0 ? ` ± ${d.jitterMs}` : '';
+    parts.push(`delay ${d.delayMs}${jitter} ms`);
+  }
+  if (d.lossBurst) parts.push('bursty loss');
+  else if (d.lossPercent > 0) parts.push(`loss ${d.lossPercent} %`);
+  if (d.duplicatePercent > 0) parts.push(`dup ${d.duplicatePercent} %`);
+  if (d.reorderPercent > 0) parts.push(`reorder ${d.reorderPercent} %`);
+  if (d.rateBitsPerSecond > 0) {
+    parts.push(`rate ${(d.rateBitsPerSecond / 1e6).toFixed(1)} Mbit/s`);
+  }
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+function countersText(c: DirectionCounters): string {
+  return (
+    `${c.packetsIn} in, ${c.droppedLoss} lost, ` +
+    `${c.droppedOutage} down, ${c.droppedBlackhole} blackholed, ` +
+    `${c.droppedRateQueue + c.droppedLimit} queue-dropped`
+  );
+}
+
+function headerLines(r: TrialResult): string[] {
+  const p = r.profile;
+  const schedule = p.schedule.map(scheduleText).join('; ') || 'none';
+  const t = r.peerTimers;
+  const late =
+    r.lateStartMs >= LATE_NOTE_MS
+      ? `, publishing began ${r.lateStartMs} ms after the schedule's start`
+      : '';
+  return [
+    `netem trial: profile ${p.name}`,
+    `  ${p.description}`,
+    `  link: up ${impairmentText(p.up)}; down ${impairmentText(p.down)}`,
+    `  schedule (from the start of publishing): ${schedule}`,
+    `  workload: ${r.ratePerSecond} msg/s for ${r.seconds} s, ` +
+      `${r.payloadBytes}-byte payloads, relay seed ${r.seed}`,
+    `  peer link: keepAliveInterval ${t.keepAliveS} s, ` +
+      `idleTimeout ${t.idleTimeoutS} s`,
+    '  network: loopback (relay on 127.0.0.1, no network namespaces)',
+    `  setup: uplink up ${r.setupMs} ms after the relay started ` +
+      `(lead-in ${r.leadInMs} ms${late})`,
+  ];
+}
+
+function drainText(r: TrialResult): string {
+  const w = r.drainFrom.window;
+  const from = w
+    ? `the end of the last ${w.kind} window at ${secs(w.endMs)}`
+    : `the end of publishing at ${secs(r.drainFrom.atMs)}`;
+  if (r.drainMs === null) return `not drained (measured from ${from})`;
+  return `${r.drainMs} ms from ${from}`;
+}
+
+function countLines(r: TrialResult): string[] {
+  const lat = (v: number | null) => (v === null ? '-' : `${v} ms`);
+  const failed = r.failed > 0 ? ` (${r.failed} failed: ${r.firstError})` : '';
+  return [
+    `published    ${r.published}${failed}`,
+    `delivered    ${r.delivered}`,
+    `dropped      ${r.dropped} (site trunk ${r.trunkDrops}, ` +
+      `subscriber queue ${r.queueDrops})`,
+    `duplicated   ${r.duplicated}`,
+    `reordered    ${r.reordered}`,
+    `unexplained  ${r.unexplained}`,
+    `latency      p50 ${lat(r.p50Ms)}, p99 ${lat(r.p99Ms)}, ` +
+      `max ${lat(r.maxLatencyMs)}`,
+    `drain        ${drainText(r)}`,
+  ];
+}
+
+function linkLines(r: TrialResult): string[] {
+  const s = r.site;
+  const site = s
+    ? `${s.link}, ${s.connects} connects in ${s.connectAttempts} attempts, ` +
+      `backlog ${s.backlog}`
+    : `no status (${r.siteError ?? 'never read'})`;
+  const lines = [
+    `uplink       ${site}`,
+    `relay        up: ${countersText(r.relay.up)}`,
+    `             down: ${countersText(r.relay.down)}; ` +
+      `rebinds ${r.relay.rebinds}`,
+  ];
+  if (r.subscriberErrors.length > 0) {
+    lines.push(`subscriber   resumed after: ${r.subscriberErrors.join('; ')}`);
+  }
+  if (r.foreign > 0) lines.push(`foreign      ${r.foreign}`);
+  if (!r.completed) {
+    lines.push('note         the drain wait ended before all was accounted');
+  }
+  if (r.dir) lines.push(`kept         ${r.dir}`);
+  return lines;
+}
+
+/** The text report of `r`. */
+export function textReport(r: TrialResult): string {
+  const verdict = passed(r)
+    ? 'result: PASS (no unexplained loss, no duplicates)'
+    : `result: FAIL (${r.unexplained} unexplained, ` +
+      `${r.duplicated} duplicated)`;
+  return [
+    ...headerLines(r),
+    '',
+    ...countLines(r),
+    ...linkLines(r),
+    BASELINE_TEXT,
+    verdict,
+  ].join('\n');
+}

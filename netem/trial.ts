@@ -1,0 +1,310 @@
+/**
+ * One trial of the uplink under an impairment profile: a designated
+ * router and a site router run as real processes (`wavemq CONFIG`, seed
+ * config), the site's uplink goes through an ImpairmentRelay on loopback,
+ * a publisher at the site sends numbered messages at a steady rate, and
+ * a durable subscriber at the designated router counts what arrives.
+ * The profile's schedule is timed from the start of publishing.
+ *
+ * Loopback only: the routers run in the caller's network namespace.
+ */
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Agent } from '../src/agent/index.ts';
+import { errorMessage, sleep } from '../src/common/index.ts';
+import { freePort, startRouter } from '../test/helpers/processes.ts';
+import type { RouterProcess } from '../test/helpers/processes.ts';
+import { makeAgent } from '../test/helpers/grants.ts';
+import { loadProfile } from './profile.ts';
+import type { Profile, ProfileOverrides } from './profile-types.ts';
+import { randomSeed } from './random.ts';
+import { ImpairmentRelay } from './relay.ts';
+import { writeTierFiles, type PeerTimers } from './topology.ts';
+import { TrialSetupError } from './trial-errors.ts';
+import { runPhases, type TrialProgress } from './trial-phases.ts';
+import { finishTrial, type TrialResult } from './trial-result.ts';
+import { StatusPoller } from './trial-status.ts';
+import { TrialSubscriber, connectTrialAgent } from './trial-subscriber.ts';
+import { DeliveryLog, PacedPublisher } from './workload.ts';
+
+export type { TrialResult } from './trial-result.ts';
+export type { TrialProgress } from './trial-phases.ts';
+
+/**
+ * Router-link timings of a trial: short, so a blackhole or a dead NAT
+ * mapping is noticed within seconds.
+ */
+export const TRIAL_PEER_TIMERS: PeerTimers = { keepAliveS: 1, idleTimeoutS: 6 };
+
+/** Options of {@link runTrial}; times in ms unless named otherwise. */
+export interface TrialOptions {
+  /** A shipped profile name or a JSON file path. */
+  profile: string;
+  /** Changes to the profile (`outageStartMs`, `up.lossPercent`, ...). */
+  overrides?: ProfileOverrides;
+  /** Publishing time, s; default 60. */
+  seconds?: number;
+  /** Messages per second; default 50. */
+  ratePerSecond?: number;
+  /** Payload size, bytes; default 256. */
+  payloadBytes?: number;
+  /** Seed of the relay's randomness; default random (reported). */
+  seed?: number;
+  /** Default {@link TRIAL_PEER_TIMERS}. */
+  peerTimers?: PeerTimers;
+  /**
+   * Time between the relay's start and the start of publishing, which
+   * the routers use to start and connect; default 4000. The schedule is
+   * shifted by it, so its times count from the start of publishing.
+   */
+  leadInMs?: number;
+  /** Longest wait for the drain after publishing; default 120 000. */
+  drainTimeoutMs?: number;
+  /** Keep the temporary folder (configs, data, router logs). */
+  keepDir?: boolean;
+  /** Called every `progressIntervalMs` (default 250) while running. */
+  onProgress?: (p: TrialProgress) => void;
+  progressIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Longest wait for the site's uplink to come up, ms. */
+const UPLINK_TIMEOUT_MS = 60_000;
+/** How often the site's status is read, ms. */
+const STATUS_INTERVAL_MS = 200;
+/** Grace for a router to stop on SIGTERM before SIGKILL, ms. */
+const STOP_GRACE_MS = 5000;
+
+/** Everything a trial starts, so that it can all be stopped. */
+interface Running {
+  root: string;
+  keep: boolean;
+  routers: Map<string, RouterProcess>;
+  publisherAgent: Agent | undefined;
+  subscriber: TrialSubscriber | undefined;
+  relay: ImpairmentRelay | undefined;
+  poller: StatusPoller | undefined;
+}
+
+/** A trial's settings with every default filled in. */
+interface Settings {
+  profile: Profile;
+  seconds: number;
+  ratePerSecond: number;
+  count: number;
+  payloadBytes: number;
+  seed: number;
+  peerTimers: PeerTimers;
+  leadInMs: number;
+}
+
+/** Trials running in this process, for {@link abandonTrials}. */
+const live = new Set<Running>();
+
+/**
+ * Kills the routers of every running trial and removes their folders
+ * (unless kept), synchronously: for a process about to exit on a signal.
+ */
+export function abandonTrials(): void {
+  for (const r of live) {
+    for (const p of r.routers.values()) p.proc.kill('SIGKILL');
+    if (!r.keep) {
+      rmSync(r.root, { recursive: true, force: true, maxRetries: 5 });
+    }
+  }
+  live.clear();
+}
+
+async function settings(o: TrialOptions): Promise<Settings> {
+  const seconds = o.seconds ?? 60;
+  const ratePerSecond = o.ratePerSecond ?? 50;
+  if (!(seconds > 0) || !(ratePerSecond > 0)) {
+    throw new RangeError('seconds and ratePerSecond must be above 0');
+  }
+  return {
+    profile: await loadProfile(o.profile, o.overrides ?? {}),
+    seconds,
+    ratePerSecond,
+    count: Math.max(1, Math.round(seconds * ratePerSecond)),
+    payloadBytes: o.payloadBytes ?? 256,
+    seed: o.seed ?? randomSeed(),
+    peerTimers: o.peerTimers ?? TRIAL_PEER_TIMERS,
+    leadInMs: o.leadInMs ?? 4000,
+  };
+}
+
+/**
+ * Runs a trial and returns its figures; every process, socket and (unless
+ * `keepDir`) file it made is gone when it settles.
+ * @throws ProfileError, ProfileNotFoundError for a bad profile (before
+ *   anything starts); RangeError for a rate or time not above 0;
+ *   TrialSetupError when the uplink does not come up; a router's start
+ *   error when one does not start.
+ */
+export async function runTrial(o: TrialOptions): Promise<TrialResult> {
+  const set = await settings(o);
+  const r: Running = {
+    root: await mkdtemp(join(tmpdir(), 'wavemq-netem-')),
+    keep: o.keepDir === true,
+    routers: new Map(),
+    publisherAgent: undefined,
+    subscriber: undefined,
+    relay: undefined,
+    poller: undefined,
+  };
+  live.add(r);
+  try {
+    return await trial(r, o, set);
+  } finally {
+    await tearDown(r);
+    live.delete(r);
+  }
+}
+
+async function trial(
+  r: Running,
+  o: TrialOptions,
+  set: Settings,
+): Promise<TrialResult> {
+  const sentAtMs = new Float64Array(set.count).fill(NaN);
+  const log = new DeliveryLog(set.count, sentAtMs);
+  const { agent, relay, poller, subscriber } = await bringUp(r, o, set, log);
+  const setupMs = relay.stats().elapsedMs;
+  const publisher = new PacedPublisher({
+    agent,
+    count: set.count,
+    ratePerSecond: set.ratePerSecond,
+    payloadBytes: set.payloadBytes,
+    sentAtMs,
+    onFailed: (seq) => log.abandon(seq),
+  });
+  const originMs = performance.now() - setupMs + set.leadInMs;
+  await sleep(originMs - performance.now(), o.signal);
+  const timeline = await runPhases({
+    relay,
+    poller,
+    publisher,
+    log,
+    seconds: set.seconds,
+    originMs,
+    drainTimeoutMs: o.drainTimeoutMs ?? 120_000,
+    onProgress: o.onProgress,
+    progressIntervalMs: o.progressIntervalMs ?? 250,
+    signal: o.signal,
+  });
+  return finishTrial({
+    ...set,
+    setupMs,
+    publisher,
+    log,
+    poller,
+    relay: relay.stats(),
+    timeline,
+    subscriberErrors: subscriber.errors,
+    dir: r.keep ? r.root : undefined,
+  });
+}
+
+/**
+ * Starts the designated router and its subscriber, the relay, the site
+ * router and its publisher agent, and waits for the uplink.
+ */
+async function bringUp(
+  r: Running,
+  o: TrialOptions,
+  set: Settings,
+  log: DeliveryLog,
+) {
+  const relayPort = await freePort();
+  const { dr, sites, ns } = await writeTierFiles(r.root, {
+    siteCount: 1,
+    peerTimers: set.peerTimers,
+    uplinkPort: relayPort,
+  });
+  const site = sites[0]!;
+  const pubId = await makeAgent(r.root, 'publisher', ns);
+  const subId = await makeAgent(r.root, 'subscriber', ns);
+  r.routers.set('dr', await startRouter(dr.configFile, quietRouter()));
+  const subscriber = new TrialSubscriber(dr.agentPort, subId, log);
+  r.subscriber = subscriber;
+  await subscriber.start(o.signal);
+  const relay = new ImpairmentRelay({
+    listen: { host: '127.0.0.1', port: relayPort },
+    upstream: { host: '127.0.0.1', port: dr.peerPort },
+    profile: shiftSchedule(set.profile, set.leadInMs),
+    seed: set.seed,
+  });
+  r.relay = relay;
+  await relay.start();
+  r.routers.set('site', await startRouter(site.configFile, quietRouter()));
+  const agent = await connectTrialAgent(site.agentPort, pubId, o.signal);
+  r.publisherAgent = agent;
+  const poller = new StatusPoller(agent, STATUS_INTERVAL_MS);
+  r.poller = poller;
+  await waitForUplink(poller, o.signal);
+  poller.start();
+  return { agent, relay, poller, subscriber };
+}
+
+/** Router processes log lifecycle events only (link up and down). */
+function quietRouter(): NodeJS.ProcessEnv {
+  return { WAVEMQ_LOG_LEVEL: 'info' };
+}
+
+/** `profile` with every scheduled event `byMs` later. */
+function shiftSchedule(profile: Profile, byMs: number): Profile {
+  return {
+    ...profile,
+    schedule: profile.schedule.map((s) => ({
+      ...s,
+      startMs: s.startMs + byMs,
+    })),
+  };
+}
+
+async function waitForUplink(
+  poller: StatusPoller,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const end = performance.now() + UPLINK_TIMEOUT_MS;
+  while (performance.now() < end) {
+    signal?.throwIfAborted();
+    const s = await poller.poll();
+    if (s.link === 'up') return;
+    await sleep(100, signal);
+  }
+  throw new TrialSetupError(
+    `the site's uplink did not come up within ${UPLINK_TIMEOUT_MS} ms`,
+    { step: 'uplink', timeoutMs: UPLINK_TIMEOUT_MS },
+  );
+}
+
+/** Stops everything `r` started; removes the folder unless kept. */
+async function tearDown(r: Running): Promise<void> {
+  await r.poller?.stop();
+  await r.publisherAgent?.close().catch(() => undefined);
+  await r.subscriber?.stop();
+  for (const [name, p] of [...r.routers].reverse()) {
+    await Promise.race([p.kill('SIGTERM'), sleep(STOP_GRACE_MS)]);
+    await p.kill('SIGKILL');
+    if (r.keep) await saveLog(r.root, name, p);
+  }
+  await r.relay?.stop();
+  if (!r.keep) await rm(r.root, { recursive: true, force: true });
+}
+
+/** Writes a router's log lines (JSON) to `<root>/<name>.log`. */
+async function saveLog(
+  root: string,
+  name: string,
+  p: RouterProcess,
+): Promise<void> {
+  const lines = p.logs.map((l) => JSON.stringify(l)).join('\n');
+  await writeFile(join(root, `${name}.log`), lines + '\n').catch(
+    (err: unknown) => {
+      process.stderr.write(`cannot save ${name}.log: ${errorMessage(err)}\n`);
+    },
+  );
+}

@@ -34,6 +34,25 @@ function onInterrupt(): void {
   }
 }
 
+/**
+ * Time allowed on top of publishing, ms: router starts and the uplink
+ * (each bounded at 60 s), the drain wait (120 s) and stopping.
+ */
+const OVERHEAD_BOUND_MS = 6 * 60_000;
+
+/** Ends the process if the trial overruns every bound it has. */
+function overallBound(seconds: number): void {
+  const timer = setTimeout(
+    () => {
+      process.stderr.write('\nnetem: the trial overran its time bound\n');
+      abandonTrials();
+      process.exit(1);
+    },
+    seconds * 1000 + OVERHEAD_BOUND_MS,
+  );
+  timer.unref();
+}
+
 async function main(argv: string[]): Promise<number> {
   const o = parseRunArgs(argv);
   if (o.help) {
@@ -41,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   onInterrupt();
+  overallBound(o.seconds);
   const overrides = readOverrides(o.profile, overridesOf(o.sets));
   const progress = new ProgressPrinter();
   process.stderr.write(

@@ -4,6 +4,8 @@
 // 10-15 s; they run one after another.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProfileOverrides } from '../../netem/profile-types.ts';
 import type { PeerTimers } from '../../netem/topology.ts';
@@ -155,6 +157,53 @@ t.test('netem runner: a bad option or profile exits 2', async (t) => {
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, /no-such-profile/);
 });
+
+t.test(
+  'netem runner: SIGINT kills the routers and removes the folder',
+  async (t) => {
+    const before = new Set(await trialDirs());
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO, 'netem', 'run.ts'), 'plain'],
+      { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((resolve) =>
+      proc.once('exit', (code) => resolve(code)),
+    );
+    // Publishing has begun once a progress line (`published N`) appears.
+    await new Promise<void>((resolve) => {
+      proc.stderr.on('data', (d: Buffer) => {
+        if (d.toString().includes('published')) resolve();
+      });
+    });
+    const dir = (await trialDirs()).find((d) => !before.has(d));
+    t.ok(dir, 'the trial made a folder');
+    t.ok(await routersUsing(dir!), 'routers run from it');
+    proc.kill('SIGINT');
+    t.equal(await exited, 130, 'exit 130');
+    t.notOk(await routersUsing(dir!), 'no router left running');
+    t.notOk((await trialDirs()).includes(dir!), 'the folder is gone');
+  },
+);
+
+async function trialDirs(): Promise<string[]> {
+  const names = await readdir(tmpdir());
+  return names
+    .filter((n) => n.startsWith('wavemq-netem-'))
+    .map((n) => join(tmpdir(), n));
+}
+
+/** True when a live process has `dir` in its command line. */
+async function routersUsing(dir: string): Promise<boolean> {
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const state = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // A zombie has exited; only its parent's bookkeeping is left.
+    if (cmd.includes(dir) && !/\) Z /.test(state)) return true;
+  }
+  return false;
+}
 
 interface CliRun {
   code: number | null;

@@ -17,6 +17,21 @@ import { openPeerLink, type PeerLink } from './peer-link.ts';
 import { TrunkSender } from './trunk-sender.ts';
 import { Downlinks } from './downlinks.ts';
 
+/**
+ * One attempt's deadline, ms. A handshake (Retry round trip included)
+ * takes about 1.3 s at a 600 ms satellite RTT, more with a lost packet;
+ * past a few seconds the library's own retransmissions have backed off so
+ * far that a fresh attempt reaches a returning link sooner.
+ */
+const UPLINK_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * Retry delays, ms: jittered, doubling, capped. The cap bounds how long a
+ * site waits after its link returns; a probe every 15 s costs a few
+ * packets.
+ */
+const UPLINK_RETRY_MIN_MS = 500;
+const UPLINK_RETRY_MAX_MS = 15_000;
+
 /** States of an uplink, as shown by `wavemq status`. */
 export type LinkState =
   'connecting' | 'handshaking' | 'draining' | 'up' | 'refused' | 'stopped';
@@ -29,7 +44,7 @@ export interface UplinkOptions {
   identity: TlsIdentity;
   router: Router;
   logger: Logger;
-  /** Time allowed for one connection attempt, ms; default 10_000. */
+  /** Time allowed for one connection attempt, ms; default 5_000. */
   connectTimeoutMs?: number;
   backoff?: Backoff;
 }
@@ -48,7 +63,12 @@ export class Uplink {
 
   constructor(private readonly o: UplinkOptions) {
     this.log = o.logger.child({ component: 'uplink', ns: o.ns });
-    this.backoff = o.backoff ?? new Backoff({ initialMs: 1000, maxMs: 60_000 });
+    this.backoff =
+      o.backoff ??
+      new Backoff({
+        initialMs: UPLINK_RETRY_MIN_MS,
+        maxMs: UPLINK_RETRY_MAX_MS,
+      });
   }
 
   get linkState(): LinkState {
@@ -135,7 +155,7 @@ export class Uplink {
     const conn = await this.o.transport.connect({
       ...this.o.address,
       identity: this.o.identity,
-      timeoutMs: this.o.connectTimeoutMs ?? 10_000,
+      timeoutMs: this.o.connectTimeoutMs ?? UPLINK_CONNECT_TIMEOUT_MS,
       signal,
     });
     try {

@@ -1,34 +1,7 @@
 import t from 'tap';
+import { linkUp, take, text } from '../helpers/messages.ts';
 import { makeTier } from '../helpers/tier.ts';
 import { eventually } from '../helpers/processes.ts';
-import type {
-  Agent,
-  ReceivedMessage,
-  Subscription,
-} from '../../src/agent/index.ts';
-
-const text = (m: ReceivedMessage): string =>
-  Buffer.from(m.payloads[0]!.content).toString();
-
-async function take(sub: Subscription, n: number): Promise<ReceivedMessage[]> {
-  const out: ReceivedMessage[] = [];
-  for await (const m of sub) {
-    out.push(m);
-    sub.ack(m);
-    if (out.length >= n) break;
-  }
-  return out;
-}
-
-async function linkUp(agent: Agent): Promise<void> {
-  await eventually(async () => {
-    const st = await agent.status();
-    const ns = (st['namespaces'] as { link: string }[])[0];
-    return ns && (ns.link === 'up' || ns.link === 'draining')
-      ? true
-      : undefined;
-  }, 30_000);
-}
 
 t.test(
   'downlink: a message published at site 1 reaches subscribers at site 2 and at the designated router, once, in order',

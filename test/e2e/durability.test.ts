@@ -1,18 +1,6 @@
 import t from 'tap';
+import { take, text } from '../helpers/messages.ts';
 import { makeSite } from '../helpers/site.ts';
-import type { Subscription, ReceivedMessage } from '../../src/agent/index.ts';
-
-async function take(sub: Subscription, n: number): Promise<ReceivedMessage[]> {
-  const out: ReceivedMessage[] = [];
-  for await (const m of sub) {
-    out.push(m);
-    if (out.length >= n) break;
-  }
-  return out;
-}
-
-const text = (m: ReceivedMessage): string =>
-  Buffer.from(m.payloads[0]!.content).toString();
 
 t.test(
   'durability: a subscriber that leaves and a router killed with SIGKILL lose nothing acked and repeat nothing',
@@ -24,7 +12,7 @@ t.test(
     let sub = await agent.subscribe('d/*', { id: 'durable' });
     for (let i = 1; i <= 10; i++) await agent.publish('d/x', `m${i}`);
 
-    const first = await take(sub, 10);
+    const first = await take(sub, 10, { ack: false });
     t.same(
       first.map(text),
       Array.from({ length: 10 }, (_, i) => `m${i + 1}`),
@@ -45,7 +33,7 @@ t.test(
     sub = await agent.subscribe('d/*', { id: 'durable' });
     t.ok(sub.resumed, 'the queue was recovered');
     t.equal(sub.backlog, 15, 'm6..m20 waiting');
-    const rest = await take(sub, 15);
+    const rest = await take(sub, 15, { ack: false });
     t.same(
       rest.map(text),
       Array.from({ length: 15 }, (_, i) => `m${i + 6}`),
@@ -61,7 +49,7 @@ t.test(
     sub = await agent.subscribe('d/*', { id: 'durable' });
     t.equal(sub.backlog, 0, 'nothing acknowledged comes back');
     await agent.publish('d/x', 'm21');
-    const [next] = await take(sub, 1);
+    const [next] = await take(sub, 1, { ack: false });
     t.equal(next ? text(next) : '', 'm21');
     t.ok(
       next!.seq > rest[14]!.seq,
@@ -98,7 +86,9 @@ t.test(
     await site.start();
     const agent2 = await site.connect(a);
     const sub2 = await agent2.subscribe('k/*', { id: 'kill' });
-    const got = (await take(sub2, sub2.backlog)).map(text).map(Number);
+    const got = (await take(sub2, sub2.backlog, { ack: false }))
+      .map(text)
+      .map(Number);
     const set = new Set(got);
     t.equal(set.size, got.length, 'no duplicates');
     t.ok(

@@ -1,19 +1,8 @@
 import t from 'tap';
+import { take } from '../helpers/messages.ts';
 import { makeSite } from '../helpers/site.ts';
 import { makeAgent, makeNamespace } from '../helpers/grants.ts';
 import { runCli, spawnCli, eventually } from '../helpers/processes.ts';
-import type { Subscription, ReceivedMessage } from '../../src/agent/index.ts';
-
-async function take(sub: Subscription, n: number): Promise<ReceivedMessage[]> {
-  const out: ReceivedMessage[] = [];
-  if (n === 0) return out;
-  for await (const m of sub) {
-    out.push(m);
-    sub.ack(m);
-    if (out.length >= n) break;
-  }
-  return out;
-}
 
 t.test(
   'pub/sub: separate processes, a subscriber receives in order what a publisher sent',

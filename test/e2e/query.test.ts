@@ -1,15 +1,7 @@
 import t from 'tap';
+import { linkUp } from '../helpers/messages.ts';
 import { makeTier } from '../helpers/tier.ts';
 import { eventually } from '../helpers/processes.ts';
-import type { Agent } from '../../src/agent/index.ts';
-
-async function linkUp(agent: Agent, up: boolean): Promise<void> {
-  await eventually(async () => {
-    const ns = ((await agent.status())['namespaces'] as { link: string }[])[0];
-    const isUp = ns?.link === 'up' || ns?.link === 'draining';
-    return isUp === up ? true : undefined;
-  }, 30_000);
-}
 
 const texts = (ms: { payloads: { content: Uint8Array }[] }[]): string[] =>
   ms.map((m) => Buffer.from(m.payloads[0]!.content).toString()).sort();

@@ -1,34 +1,11 @@
 import t from 'tap';
+import {
+  take,
+  text,
+  uplinkStatus as trunkStatus,
+} from '../helpers/messages.ts';
 import { makeTier } from '../helpers/tier.ts';
 import { eventually } from '../helpers/processes.ts';
-import type {
-  Agent,
-  ReceivedMessage,
-  Subscription,
-} from '../../src/agent/index.ts';
-
-const text = (m: ReceivedMessage): string =>
-  Buffer.from(m.payloads[0]!.content).toString();
-
-async function take(sub: Subscription, n: number): Promise<ReceivedMessage[]> {
-  const out: ReceivedMessage[] = [];
-  if (n === 0) return out;
-  for await (const m of sub) {
-    out.push(m);
-    sub.ack(m);
-    if (out.length >= n) break;
-  }
-  return out;
-}
-
-async function trunkStatus(
-  agent: Agent,
-): Promise<{ link: string; backlog: number; connects: number }> {
-  const st = await agent.status();
-  return (
-    st['namespaces'] as { link: string; backlog: number; connects: number }[]
-  )[0]!;
-}
 
 t.test(
   'trunk: a message published at a site reaches the designated router exactly once, in order',

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { subscriptionExists } from '../helpers/messages.ts';
 import { makeSite } from '../helpers/site.ts';
 import { eventually, runCli, spawnCli } from '../helpers/processes.ts';
 
@@ -17,19 +18,7 @@ t.test(
       '20',
       ...site.cliArgs(a),
     ]);
-    const subscribed = async (): Promise<true | undefined> => {
-      const st = await runCli([
-        'status',
-        '--json',
-        '--router',
-        `127.0.0.1:${site.agentPort}`,
-      ]);
-      return st.code === 0 &&
-        (JSON.parse(st.stdout) as { subscriptions: number }).subscriptions >= 1
-        ? true
-        : undefined;
-    };
-    await eventually(subscribed);
+    await subscriptionExists(site.agentPort);
     const first =
       Array.from({ length: 10 }, (_, i) => `m${i}`).join('\n') + '\n';
     t.equal(

@@ -1,21 +1,14 @@
 import t from 'tap';
+import type { Agent } from '../../src/agent/index.ts';
 import { linkUp, take, text } from '../helpers/messages.ts';
-import { makeTier } from '../helpers/tier.ts';
+import { makeTier, startTier } from '../helpers/tier.ts';
 import { eventually } from '../helpers/processes.ts';
 
 t.test(
   'downlink: a message published at site 1 reaches subscribers at site 2 and at the designated router, once, in order',
   async (t) => {
-    const tier = await makeTier(t, 2);
-    await tier.dr.start();
-    const [s1, s2] = tier.sites as [typeof tier.dr, typeof tier.dr];
-    await s1.start();
-    await s2.start();
-    const a = await tier.agent('a');
-    const at1 = await s1.connect(a);
-    const at2 = await s2.connect(a);
-    await linkUp(at1);
-    await linkUp(at2);
+    const { tier, a, atSites } = await startTier(t, 2);
+    const [at1, at2] = atSites as [Agent, Agent];
     const sub2 = await at2.subscribe('d/*', { id: 'site2' });
     const subDr = await (
       await tier.dr.connect(a)
@@ -86,16 +79,8 @@ t.test(
 t.test(
   'downlink: during an outage both sites keep working; afterwards site 2 receives everything site 1 queued, once, in order',
   async (t) => {
-    const tier = await makeTier(t, 2);
-    await tier.dr.start();
-    const [s1, s2] = tier.sites as [typeof tier.dr, typeof tier.dr];
-    await s1.start();
-    await s2.start();
-    const a = await tier.agent('a');
-    const at1 = await s1.connect(a);
-    const at2 = await s2.connect(a);
-    await linkUp(at1);
-    await linkUp(at2);
+    const { tier, atSites } = await startTier(t, 2);
+    const [at1, at2] = atSites as [Agent, Agent];
     const sub2 = await at2.subscribe('out/*', { id: 'site2' });
     const local1 = await at1.subscribe('out/*', { id: 'site1' });
     await new Promise((r) => setTimeout(r, 1000)); // registrations reach the DR

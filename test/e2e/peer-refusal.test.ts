@@ -1,4 +1,9 @@
 import t from 'tap';
+import {
+  backlogDrained,
+  uplinkReaches,
+  uplinkStatus,
+} from '../helpers/messages.ts';
 import { makeTier } from '../helpers/tier.ts';
 import { eventually } from '../helpers/processes.ts';
 import { makeAgent, makeNamespace } from '../helpers/grants.ts';
@@ -8,12 +13,7 @@ import {
 } from '../../src/transport/index.ts';
 import { silentLogger } from '../../src/common/logger.ts';
 import { Attestation, Entity, Proof } from '../../src/wave/index.ts';
-import type { Agent, ReceivedMessage } from '../../src/agent/index.ts';
-
-async function nsStatus(agent: Agent): Promise<Record<string, unknown>> {
-  const st = await agent.status();
-  return (st['namespaces'] as Record<string, unknown>[])[0]!;
-}
+import type { ReceivedMessage } from '../../src/agent/index.ts';
 
 t.test(
   'peer: a designated router whose route proof is for another namespace is refused by the site',
@@ -67,11 +67,8 @@ t.test(
     const a = await tier.agent('a');
     const agent = await site.connect(a);
     await agent.publish('x/y', 'stays here');
-    const st = await eventually(async () => {
-      const s = await nsStatus(agent);
-      return s['link'] === 'refused' ? s : undefined;
-    });
-    t.equal(st['backlog'], 1, 'nothing was handed to it');
+    await uplinkReaches(agent, (s) => s.link === 'refused');
+    t.equal((await uplinkStatus(agent)).backlog, 1, 'nothing was handed to it');
     t.ok(hellos >= 1, 'the site did talk to it');
     // The status can arrive before the log line crosses the pipe.
     const warned = await site.proc!.waitForLog(
@@ -117,9 +114,7 @@ t.test(
       ),
     );
     t.match(String(warned['code']), /PROOF_EXPIRED/, 'the site logs why');
-    await eventually(async () =>
-      (await nsStatus(atSite))['backlog'] === 0 ? true : undefined,
-    );
+    await backlogDrained(atSite);
     t.pass('the refused message does not stay in the backlog');
   },
 );
@@ -187,12 +182,7 @@ t.test(
     const a = await tier.agent('a');
     const agent = await site.connect(a);
     for (let i = 0; i < 5; i++) await agent.publish('n/x', `m${i}`);
-    await eventually(async () => {
-      const ns = (
-        (await agent.status())['namespaces'] as { backlog: number }[]
-      )[0]!;
-      return ns.backlog === 0 ? true : undefined;
-    });
+    await backlogDrained(agent);
     const resend = batches.find((b) => b.rewind);
     t.ok(resend, 'a batch marked as the resend came');
     t.equal(

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { take } from '../helpers/messages.ts';
+import { subscriptionExists, take } from '../helpers/messages.ts';
 import { makeSite } from '../helpers/site.ts';
 import { makeAgent, makeNamespace } from '../helpers/grants.ts';
-import { runCli, spawnCli, eventually } from '../helpers/processes.ts';
+import { runCli, spawnCli } from '../helpers/processes.ts';
 
 t.test(
   'pub/sub: separate processes, a subscriber receives in order what a publisher sent',
@@ -21,13 +21,7 @@ t.test(
       ...site.cliArgs(a),
     ]);
     // Wait until the subscription exists, then publish 50 lines.
-    await eventually(async () => {
-      const st = await runCli(['status', '--json', ...site.cliArgs(a)]);
-      return st.code === 0 &&
-        (JSON.parse(st.stdout) as { subscriptions: number }).subscriptions >= 1
-        ? true
-        : undefined;
-    });
+    await subscriptionExists(site.agentPort);
     const lines = Array.from({ length: 50 }, (_, i) => `m${i}`);
     const pub = await runCli(
       ['pub', 'order/x', '--lines', ...site.cliArgs(a)],

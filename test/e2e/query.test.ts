@@ -1,34 +1,21 @@
 import t from 'tap';
-import { linkUp } from '../helpers/messages.ts';
-import { makeTier } from '../helpers/tier.ts';
-import { eventually } from '../helpers/processes.ts';
+import type { Agent } from '../../src/agent/index.ts';
+import { backlogDrained, linkUp, text } from '../helpers/messages.ts';
+import { startTier } from '../helpers/tier.ts';
 
-const texts = (ms: { payloads: { content: Uint8Array }[] }[]): string[] =>
-  ms.map((m) => Buffer.from(m.payloads[0]!.content).toString()).sort();
+const texts = (ms: Parameters<typeof text>[0][]): string[] =>
+  ms.map(text).sort();
 
 t.test(
   'query: a site forwards queries to the designated router, and answers from its own copy when the uplink is down',
   async (t) => {
-    const tier = await makeTier(t, 2);
-    await tier.dr.start();
-    const [s1, s2] = tier.sites as [typeof tier.dr, typeof tier.dr];
-    await s1.start();
-    await s2.start();
-    const a = await tier.agent('a');
-    const at1 = await s1.connect(a);
-    const at2 = await s2.connect(a);
-    await linkUp(at1, true);
-    await linkUp(at2, true);
+    const { tier, a, atSites } = await startTier(t, 2);
+    const [at1, at2] = atSites as [Agent, Agent];
     await at1.publish('p/temp', '20', { persist: true });
     await at1.publish('p/temp', '21', { persist: true }); // replaces 20
     await at1.publish('p/hum', '40', { persist: true });
     await at1.publish('p/noise', 'not kept');
-    await eventually(async () =>
-      ((await at1.status())['namespaces'] as { backlog: number }[])[0]!
-        .backlog === 0
-        ? true
-        : undefined,
-    );
+    await backlogDrained(at1);
 
     const fromUp = await at2.query('p/*');
     t.same(

@@ -1,11 +1,13 @@
 import t from 'tap';
 import {
+  backlogDrained,
+  linkUp,
   take,
   text,
+  uplinkReaches,
   uplinkStatus as trunkStatus,
 } from '../helpers/messages.ts';
 import { makeTier } from '../helpers/tier.ts';
-import { eventually } from '../helpers/processes.ts';
 
 t.test(
   'trunk: a message published at a site reaches the designated router exactly once, in order',
@@ -19,9 +21,7 @@ t.test(
       await tier.dr.connect(a)
     ).subscribe('t/*', { id: 'dr-sub' });
     const atSite = await site.connect(a);
-    await eventually(async () =>
-      (await trunkStatus(atSite)).link === 'up' ? true : undefined,
-    );
+    await linkUp(atSite);
     for (let i = 0; i < 200; i++) void atSite.publish('t/x', `m${i}`);
     await atSite.publish('t/x', 'm200');
     const got = await take(atDr, 201);
@@ -31,9 +31,7 @@ t.test(
       'all, in order, once',
     );
     t.equal(got[0]!.origin, atSite.routerId, 'the origin is the site router');
-    await eventually(async () =>
-      (await trunkStatus(atSite)).backlog === 0 ? true : undefined,
-    );
+    await backlogDrained(atSite);
   },
 );
 
@@ -61,11 +59,7 @@ t.test(
     const drAgent = await tier.dr.connect(a);
     const atDr = await drAgent.subscribe('o/*', { id: 'dr-sub' });
     await atDr.close();
-    await eventually(
-      async () =>
-        (await trunkStatus(atSite)).backlog === 0 ? true : undefined,
-      60_000,
-    );
+    await backlogDrained(atSite, 60_000);
     t.pass('the backlog drained without any new publish');
 
     // Down again: publishes queue at the site; the DR's queue survives kill -9.
@@ -86,9 +80,7 @@ t.test(
       Array.from({ length: 100 }, (_, i) => `m${i}`),
       'everything, once, in order',
     );
-    await eventually(async () =>
-      (await trunkStatus(atSite)).connects >= 2 ? true : undefined,
-    );
+    await uplinkReaches(atSite, (s) => s.connects >= 2);
     t.pass('the site reconnected by itself');
   },
 );
@@ -105,9 +97,7 @@ t.test(
     const atDr = await drAgent.subscribe('k/*', { id: 'dr-sub' });
     const atSite = await site.connect(a);
     for (let i = 0; i < 100; i++) await atSite.publish('k/x', `m${i}`);
-    await eventually(async () =>
-      (await trunkStatus(atSite)).backlog === 0 ? true : undefined,
-    );
+    await backlogDrained(atSite);
     const first = await take(atDr, 100);
     await atDr.close();
     await tier.dr.kill('SIGKILL');

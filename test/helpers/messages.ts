@@ -6,7 +6,7 @@ import type {
   ReceivedMessage,
   Subscription,
 } from '../../src/agent/index.ts';
-import { eventually } from './processes.ts';
+import { eventually, runCli } from './processes.ts';
 
 /** The first payload of `m` as text. */
 export const text = (m: ReceivedMessage): string =>
@@ -47,8 +47,47 @@ export async function uplinkStatus(agent: Agent): Promise<UplinkStatus> {
 
 /** Waits until the uplink is up (or, with `up` false, until it is not). */
 export async function linkUp(agent: Agent, up = true): Promise<void> {
+  const isUp = (s: UplinkStatus): boolean =>
+    s.link === 'up' || s.link === 'draining';
+  await uplinkReaches(agent, (s) => isUp(s) === up, 30_000);
+}
+
+/** Waits until `check` holds for the first namespace's uplink figures. */
+export async function uplinkReaches(
+  agent: Agent,
+  check: (s: UplinkStatus) => boolean,
+  timeoutMs = 20_000,
+): Promise<void> {
+  await eventually(
+    async () => (check(await uplinkStatus(agent)) ? true : undefined),
+    timeoutMs,
+  );
+}
+
+/** Waits until the trunk backlog is empty. */
+export function backlogDrained(
+  agent: Agent,
+  timeoutMs?: number,
+): Promise<void> {
+  return uplinkReaches(agent, (s) => s.backlog === 0, timeoutMs);
+}
+
+/**
+ * Waits until the router on 127.0.0.1:`port` has a subscription, asking
+ * through the CLI as a separate process would.
+ */
+export async function subscriptionExists(port: number): Promise<void> {
   await eventually(async () => {
-    const { link } = await uplinkStatus(agent);
-    return (link === 'up' || link === 'draining') === up ? true : undefined;
-  }, 30_000);
+    const st = await runCli([
+      'status',
+      '--json',
+      '--router',
+      `127.0.0.1:${port}`,
+    ]);
+    if (st.code !== 0) return undefined;
+    const { subscriptions } = JSON.parse(st.stdout) as {
+      subscriptions: number;
+    };
+    return subscriptions >= 1 ? true : undefined;
+  });
 }

@@ -10,6 +10,7 @@ import type { Test } from 'tap';
 import { Agent } from '../../src/agent/index.ts';
 import { writeTierFiles, type RouterFiles } from '../../netem/topology.ts';
 import { startRouter, type RouterProcess } from './processes.ts';
+import { linkUp } from './messages.ts';
 import { makeAgent, type TestAgent, type TestNamespace } from './grants.ts';
 
 /** One router of a tier: its folder, config, ports and process. */
@@ -104,4 +105,22 @@ export async function makeTier(
     await rm(root, { recursive: true, force: true });
   });
   return { root, ns, dr, sites, agent: (name) => makeAgent(root, name, ns) };
+}
+
+/**
+ * A tier with the designated router and every site started, an agent
+ * `a` connected at each site, and every uplink up.
+ */
+export async function startTier(
+  t: Test,
+  siteCount: number,
+): Promise<{ tier: Tier; a: TestAgent; atSites: Agent[] }> {
+  const tier = await makeTier(t, siteCount);
+  await tier.dr.start();
+  for (const s of tier.sites) await s.start();
+  const a = await tier.agent('a');
+  const atSites: Agent[] = [];
+  for (const s of tier.sites) atSites.push(await s.connect(a));
+  for (const at of atSites) await linkUp(at);
+  return { tier, a, atSites };
 }

@@ -111,44 +111,46 @@ export class Authorizer {
   }
 
   /** Resolves a public entity by hash, storing a newly sent one. */
-  async entity(hash: string, sent?: Uint8Array): Promise<PublicEntity> {
-    const cached = this.entities.get(hash);
-    if (cached) return cached;
-    const bytes = sent ?? (await this.o.store.getObject('entity', hash));
-    if (!bytes) {
-      throw new ProofNotCachedError(`entity ${hash} is not known here`, {
-        hash,
-      });
-    }
-    const e = PublicEntity.decode(bytes);
-    if (e.hash !== hash) {
-      throw new BadRequestError(`entity sent does not hash to ${hash}`, {
-        field: 'entity',
-      });
-    }
-    this.entities.set(hash, e);
-    if (sent) await this.o.store.putObject('entity', hash, bytes);
-    return e;
+  entity(hash: string, sent?: Uint8Array): Promise<PublicEntity> {
+    return this.resolve('entity', hash, sent, this.entities, (b) =>
+      PublicEntity.decode(b),
+    );
   }
 
   /** Resolves a proof by hash, storing a newly sent one. */
-  async proof(hash: string, sent?: Uint8Array): Promise<Proof> {
-    const cached = this.proofs.get(hash);
+  proof(hash: string, sent?: Uint8Array): Promise<Proof> {
+    return this.resolve('proof', hash, sent, this.proofs, (b) =>
+      Proof.decode(b),
+    );
+  }
+
+  /**
+   * An object by hash: from the cache, else the bytes just sent, else the
+   * data store. Sent bytes must hash to `hash` and are kept for later.
+   */
+  private async resolve<T extends { hash: string }>(
+    kind: 'proof' | 'entity',
+    hash: string,
+    sent: Uint8Array | undefined,
+    cache: LruMap<string, T>,
+    decode: (bytes: Uint8Array) => T,
+  ): Promise<T> {
+    const cached = cache.get(hash);
     if (cached) return cached;
-    const bytes = sent ?? (await this.o.store.getObject('proof', hash));
+    const bytes = sent ?? (await this.o.store.getObject(kind, hash));
     if (!bytes) {
-      throw new ProofNotCachedError(`proof ${hash} is not known here`, {
+      throw new ProofNotCachedError(`${kind} ${hash} is not known here`, {
         hash,
       });
     }
-    const p = Proof.decode(bytes);
-    if (p.hash !== hash) {
-      throw new BadRequestError(`proof sent does not hash to ${hash}`, {
-        field: 'proof',
+    const obj = decode(bytes);
+    if (obj.hash !== hash) {
+      throw new BadRequestError(`${kind} sent does not hash to ${hash}`, {
+        field: kind,
       });
     }
-    this.proofs.set(hash, p);
-    if (sent) await this.o.store.putObject('proof', hash, bytes);
-    return p;
+    cache.set(hash, obj);
+    if (sent) await this.o.store.putObject(kind, hash, bytes);
+    return obj;
   }
 }

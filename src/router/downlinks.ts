@@ -145,9 +145,11 @@ export class Downlinks {
     await this.router.queues.appendMany(entries, { marks: [mark] });
     this.router.metrics.published.inc({ origin: 'downlink' }, items.length);
     // Keep what passes by, so a query can be answered when the uplink is down.
+    const persisted = [];
     for (const i of items) {
       const m = parseWireMessage(decode(i.m));
-      if (m.persist) await this.router.keepPersisted(m.ns, m.uri, i.m);
+      if (m.persist) persisted.push({ ns: m.ns, uri: m.uri, bytes: i.m });
     }
+    await this.router.keepPersisted(persisted);
   }
 }

@@ -43,15 +43,20 @@ export class PersistStore {
     return id as RouterId;
   }
 
-  /** Keeps `message` as the last persisted one for (ns, uri). */
+  /**
+   * Keeps each message as the last persisted one for its (ns, uri), in
+   * one synced write; later entries win over earlier ones.
+   */
   async putPersisted(
-    ns: string,
-    uri: string,
-    message: Uint8Array,
+    messages: { ns: string; uri: string; bytes: Uint8Array }[],
   ): Promise<void> {
-    await this.store.db.put(key(TAG_PERSISTED, ns, uri), message, {
-      sync: true,
-    });
+    if (messages.length === 0) return;
+    const ops = messages.map((m) => ({
+      type: 'put' as const,
+      key: key(TAG_PERSISTED, m.ns, m.uri),
+      value: m.bytes,
+    }));
+    await this.store.db.batch(ops, { sync: true });
   }
 
   /** Every persisted message in `ns` whose URI matches `pattern`. */

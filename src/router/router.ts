@@ -256,7 +256,7 @@ export class Router {
     o: { from: 'local' | 'peer'; marks?: StoreMark[] },
   ): Promise<void> {
     const entries: { queue: QueueId; bytes: Uint8Array }[] = [];
-    const persisted: { m: WireMessage; bytes: Uint8Array }[] = [];
+    const persisted: { ns: string; uri: string; bytes: Uint8Array }[] = [];
     for (const a of admitted) {
       if ((this.sessions.get(a.m.session) ?? -1) >= a.m.seq) continue;
       this.sessions.set(a.m.session, a.m.seq);
@@ -267,20 +267,17 @@ export class Router {
       if (this.uplinks.has(a.m.ns) && a.m.origin === this.id) {
         entries.push({ queue: trunkQueueId(a.m.ns), bytes: a.bytes });
       }
-      if (a.m.persist) persisted.push(a);
+      if (a.m.persist) {
+        persisted.push({ ns: a.m.ns, uri: a.m.uri, bytes: a.bytes });
+      }
     }
     this.metrics.published.inc({ origin: o.from }, admitted.length);
     const appended = this.queues.appendMany(entries, {
       marks: o.marks ?? [],
     });
-    return Promise.all([
-      appended,
-      ...persisted.map((a) =>
-        this.persist.putPersisted(a.m.ns, a.m.uri, a.bytes),
-      ),
-    ]).then(() => {
-      this.metrics.persisted.inc(persisted.length);
-    });
+    return Promise.all([appended, this.keepPersisted(persisted)]).then(
+      () => undefined,
+    );
   }
 
   /**
@@ -305,14 +302,12 @@ export class Router {
     return { msgs, stale: uplink !== undefined };
   }
 
-  /** Keeps `bytes` as the last persisted message for (ns, uri). */
+  /** Keeps each message as the last persisted one for its URI. */
   async keepPersisted(
-    ns: string,
-    uri: string,
-    bytes: Uint8Array,
+    messages: { ns: string; uri: string; bytes: Uint8Array }[],
   ): Promise<void> {
-    await this.persist.putPersisted(ns, uri, bytes);
-    this.metrics.persisted.inc();
+    await this.persist.putPersisted(messages);
+    this.metrics.persisted.inc(messages.length);
   }
 
   /** Persisted messages in `ns` matching `pattern`, from this router. */

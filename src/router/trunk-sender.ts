@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../common/logger.ts';
 import type { DurableQueue, QueueItem } from '../queue/index.ts';
-import { decode, parseWireMessage, type TrunkItem } from '../wire/index.ts';
+import { decode, type TrunkItem, type WireMessage } from '../wire/index.ts';
 import type { Router } from './router.ts';
 import type { PeerLink } from './peer-link.ts';
 import { consumedUpTo } from './delivery.ts';
@@ -128,7 +128,12 @@ export class TrunkSender {
 
   /** Adds the proof and entity the first time this link needs them. */
   private async attach(item: QueueItem): Promise<TrunkItem> {
-    const m = parseWireMessage(decode(item.bytes));
+    // Queued bytes were validated when the message was admitted here; only
+    // the two names are needed, so the full field checks are skipped.
+    const m = decode(item.bytes) as Pick<
+      WireMessage,
+      'proofHash' | 'publisher'
+    >;
     const t: TrunkItem = { seq: item.seq, m: item.bytes };
     if (!this.sentObjects.has(m.proofHash)) {
       t.proof = (await this.o.router.authorizer.proof(m.proofHash)).bytes;

@@ -59,3 +59,16 @@ export class StreamWaitQueueFullError extends WavemqError<{
 }> {
   readonly code = 'STREAM_WAIT_QUEUE_FULL';
 }
+
+/**
+ * A session ticket key file cannot be used: unreadable, not a file, of
+ * the wrong size, or not writable when a new key is due.
+ */
+export class TicketKeyFileError extends WavemqError<{
+  /** The key file. */
+  path: string;
+  /** What is wrong with it. */
+  reason: string;
+}> {
+  readonly code = 'TICKET_KEY_FILE';
+}

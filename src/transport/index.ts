@@ -20,6 +20,12 @@ export {
   isLoopbackHost,
   type QuicTransportOptions,
 } from './quic-options.ts';
+export { TICKET_KEY_BYTES, MAX_STORED_SESSIONS } from './session-resumption.ts';
+export {
+  TICKET_KEY_MAX_AGE_MS,
+  loadOrCreateTicketKey,
+  type TicketKeyFile,
+} from './ticket-key.ts';
 export { createTransportMetrics, type TransportMetrics } from './metrics.ts';
 export {
   createMemoryTransport,

@@ -32,6 +32,11 @@ export interface TransportMetrics {
    * `shutdown_race` (a harmless "not running" while something stopped).
    */
   libraryFaults: Counter<'attributed'>;
+  /**
+   * TLS handshakes completed; `side` is `client` or `server`, `resumed`
+   * is `yes` when an earlier session was resumed, else `no`.
+   */
+  handshakes: Counter<'side' | 'resumed'>;
 }
 
 /** Declares the transport metrics on `registry` (one per router). */
@@ -92,5 +97,9 @@ export function createTransportMetrics(registry: Registry): TransportMetrics {
       'QUIC library failures caught by the process guard',
       ['attributed'],
     ),
+    handshakes: counter('handshakes_total', 'TLS handshakes completed', [
+      'side',
+      'resumed',
+    ]),
   };
 }

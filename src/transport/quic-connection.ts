@@ -11,6 +11,7 @@ import {
 import { errorMessage } from '../common/index.ts';
 import { BaseConnection, type ConnectionSettings } from './connection-base.ts';
 import type { StreamChannel } from './frame-stream.ts';
+import { isResumed } from './session-resumption.ts';
 import { ed25519KeyOfCert } from './tls.ts';
 
 /** How often a caller waiting for peer stream credit re-checks, in ms. */
@@ -45,6 +46,8 @@ export function closeReasonOf(err: unknown): string {
 export class QuicLink extends BaseConnection {
   readonly id: string;
   readonly peerPublicKey: Uint8Array | undefined;
+  /** True when the handshake resumed an earlier TLS session. */
+  readonly resumed: boolean;
   private endReason: string | undefined;
 
   constructor(
@@ -60,6 +63,7 @@ export class QuicLink extends BaseConnection {
     this.id = id;
     const leaf = conn.getRemoteCertsChain()[0];
     this.peerPublicKey = leaf ? ed25519KeyOfCert(leaf) : undefined;
+    this.resumed = isResumed(conn);
     conn.addEventListener(
       quicEvents.EventQUICConnectionStream.name,
       this.onQuicStream,
@@ -71,7 +75,7 @@ export class QuicLink extends BaseConnection {
     void conn.closedP.then(() =>
       this.markClosed(this.endReason ?? 'connection closed'),
     );
-    this.log.info({ remote: this.remote }, 'link up');
+    this.log.info({ remote: this.remote, resumed: this.resumed }, 'link up');
   }
 
   /** @inheritdoc */

@@ -14,6 +14,7 @@ export class QuicListener implements Listener {
   constructor(
     private readonly server: QUICServer,
     private readonly log: Logger,
+    private readonly onStopped?: () => void,
   ) {}
 
   /** @inheritdoc */
@@ -60,6 +61,7 @@ export class QuicListener implements Listener {
       // A server whose socket already failed is stopped all the same.
       this.log.debug({ err: errorMessage(err) }, 'server stop failed');
     }
+    this.onStopped?.();
     this.log.info({ port: this.port }, 'listener stopped');
   }
 }

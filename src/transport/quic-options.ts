@@ -50,6 +50,14 @@ export interface QuicTransportOptions {
    * their throughput from larger packets; see {@link LOOPBACK_UDP_PAYLOAD_BYTES}.
    */
   maxUdpPayloadBytes?: number;
+  /**
+   * Keep each server's latest TLS session in memory and offer it on the
+   * next connect to that server (same host, port and pinned key), so the
+   * handshake resumes; default false. Saves the certificate exchange, not
+   * a round trip (native-notes.md). Servers resume only when listening
+   * with a `ticketKey`; a refused session costs a full handshake.
+   */
+  resumeSessions?: boolean;
   /** Where metrics go; default a private registry. */
   registry?: Registry;
 }
@@ -82,6 +90,7 @@ export function resolveQuicOptions(
     connectTimeoutMs: o.connectTimeoutMs ?? 15_000,
     streamLingerMs: o.streamLingerMs ?? 30_000,
     streamFinGraceMs: o.streamFinGraceMs ?? 5_000,
+    resumeSessions: o.resumeSessions ?? false,
     registry: o.registry,
     maxUdpPayloadBytes: o.maxUdpPayloadBytes,
   };

@@ -30,6 +30,13 @@ import {
   type ResolvedQuicOptions,
 } from './quic-options.ts';
 import { QuicListener } from './quic-listener.ts';
+import {
+  SessionStore,
+  TICKET_KEY_BYTES,
+  installResumptionHooks,
+  type ResumeAttempt,
+  type ResumptionHooks,
+} from './session-resumption.ts';
 import { ed25519KeyOfCert, keyText, sameKey } from './tls.ts';
 import type {
   ConnectOptions,
@@ -67,6 +74,9 @@ export class QuicTransport implements Transport, FaultSink {
    * Bounded: the oldest is forgotten past MAX_DEAD_SEND_IDS.
    */
   private readonly deadSendIds = new Set<string>();
+  /** Native session hooks: unset until needed, null when unavailable. */
+  private hooks: ResumptionHooks | null | undefined;
+  private readonly sessions: SessionStore | undefined;
 
   constructor(options: QuicTransportOptions) {
     this.options = resolveQuicOptions(options);
@@ -76,10 +86,15 @@ export class QuicTransport implements Transport, FaultSink {
       new LibraryLogHandler(this.log),
     ]);
     registerFaultSink(this);
+    const hooks = this.options.resumeSessions ? this.resumption() : undefined;
+    if (hooks) this.sessions = new SessionStore(hooks, this.log);
   }
 
   /** @inheritdoc */
   async listen(o: ListenOptions): Promise<Listener> {
+    if (o.ticketKey && o.ticketKey.byteLength !== TICKET_KEY_BYTES) {
+      throw new RangeError(`ticketKey must be ${TICKET_KEY_BYTES} bytes`);
+    }
     const server = new QUICServer({
       crypto: serverCrypto(),
       config: {
@@ -93,7 +108,8 @@ export class QuicTransport implements Transport, FaultSink {
       },
       logger: this.libraryLogger.getChild('server'),
     });
-    const listener = new QuicListener(server, this.log);
+    let release: (() => void) | undefined;
+    const listener = new QuicListener(server, this.log, () => release?.());
     server.addEventListener(
       quicEvents.EventQUICServerConnection.name,
       (evt: Event) => {
@@ -112,6 +128,13 @@ export class QuicTransport implements Transport, FaultSink {
         { cause: err },
       );
     }
+    if (o.ticketKey) {
+      release = this.resumption()?.serveTickets(
+        server.host,
+        server.port,
+        o.ticketKey,
+      );
+    }
     listener.started(o.signal);
     return listener;
   }
@@ -119,6 +142,7 @@ export class QuicTransport implements Transport, FaultSink {
   /** @inheritdoc */
   async connect(o: ConnectOptions): Promise<Connection> {
     const pin: PinState = {};
+    const attempt = this.sessions?.begin(o);
     let client: QUICClient;
     try {
       client = await QUICClient.createQUICClient(
@@ -126,7 +150,7 @@ export class QuicTransport implements Transport, FaultSink {
           host: o.host,
           port: o.port,
           localHost: isIPv4(o.host) ? '0.0.0.0' : '::',
-          crypto: { ops: clientCryptoOps },
+          crypto: { ops: attempt?.ops ?? clientCryptoOps },
           config: this.clientConfig(o, pin),
           logger: this.libraryLogger.getChild('client'),
         },
@@ -136,8 +160,9 @@ export class QuicTransport implements Transport, FaultSink {
         },
       );
     } catch (err) {
-      throw this.connectFailure(o, pin, err);
+      throw this.connectFailure(o, pin, err, attempt);
     }
+    attempt?.succeeded(client.connection);
     return this.track(client.connection, 'client', o.maxFrameBytes, client);
   }
 
@@ -184,6 +209,21 @@ export class QuicTransport implements Transport, FaultSink {
     }
   }
 
+  /** Installs the native session hooks once; warns if they cannot be. */
+  private resumption(): ResumptionHooks | undefined {
+    if (this.hooks === undefined) {
+      const hooks = installResumptionHooks();
+      this.hooks = typeof hooks === 'string' ? null : hooks;
+      if (typeof hooks === 'string') {
+        this.log.warn(
+          { problem: hooks },
+          'TLS session resumption unavailable; every handshake is full',
+        );
+      }
+    }
+    return this.hooks ?? undefined;
+  }
+
   private clientConfig(o: ConnectOptions, pin: PinState) {
     return {
       ...baseQuicConfig(this.options),
@@ -195,7 +235,18 @@ export class QuicTransport implements Transport, FaultSink {
     };
   }
 
-  private connectFailure(o: ConnectOptions, pin: PinState, err: unknown) {
+  private connectFailure(
+    o: ConnectOptions,
+    pin: PinState,
+    err: unknown,
+    attempt: ResumeAttempt | undefined,
+  ) {
+    const timedOut =
+      err instanceof quicErrors.ErrorQUICClientCreateTimeout ||
+      err instanceof quicErrors.ErrorQUICConnectionStartTimeout;
+    // A server that did not answer says nothing about the session; any
+    // other failure might, so the next attempt starts afresh.
+    attempt?.failed(!timedOut && !o.signal?.aborted);
     if (o.signal?.aborted) return o.signal.reason as unknown;
     if (pin.mismatch) {
       this.metrics.connectFailures.inc({ reason: 'peer_key' });
@@ -205,9 +256,6 @@ export class QuicTransport implements Transport, FaultSink {
         { cause: err },
       );
     }
-    const timedOut =
-      err instanceof quicErrors.ErrorQUICClientCreateTimeout ||
-      err instanceof quicErrors.ErrorQUICConnectionStartTimeout;
     const reason = timedOut ? 'timeout' : 'failed';
     this.metrics.connectFailures.inc({ reason });
     return new ConnectError(
@@ -244,6 +292,7 @@ export class QuicTransport implements Transport, FaultSink {
       client,
     );
     this.links.add(link);
+    this.metrics.handshakes.inc({ side, resumed: link.resumed ? 'yes' : 'no' });
     void link.closed.then(() => {
       this.links.delete(link);
       this.deadSendIds.add(link.sendId);

@@ -40,6 +40,11 @@ export interface Connection {
   /** The peer's raw Ed25519 key when it presented a certificate. */
   readonly peerPublicKey: Uint8Array | undefined;
   /**
+   * True when the TLS handshake resumed an earlier session (QUIC only;
+   * absent on transports without sessions).
+   */
+  readonly resumed?: boolean;
+  /**
    * Opens a stream; waits while the connection's stream slots (kept below
    * the peer's limit) are all taken.
    * @throws ConnectionClosedError when the connection is or becomes
@@ -70,6 +75,14 @@ export interface ListenOptions {
   port: number;
   /** Certificate the server presents. */
   identity: TlsIdentity;
+  /**
+   * 48-byte key under which the server encrypts TLS session tickets, so
+   * clients can resume across connections and, with a persisted key (see
+   * `loadOrCreateTicketKey`), across restarts. Unset: sessions are not
+   * resumed. QUIC only; the in-memory transport ignores it.
+   * @throws RangeError from listen() when not 48 bytes.
+   */
+  ticketKey?: Uint8Array;
   /** Called once per accepted connection. */
   onConnection: (connection: Connection) => void;
   /**

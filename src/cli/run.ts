@@ -30,10 +30,13 @@ export async function runRouter(
       ? { maxUdpPayloadBytes: LOOPBACK_UDP_PAYLOAD_BYTES }
       : {}),
   });
+  // Uplinks keep their designated router's TLS session in memory; the
+  // designated router's peer port keeps its ticket key on disk.
   const peerTransport = createQuicTransport({
     logger,
     keepAliveMs: config.peer.keepAliveMs,
     idleTimeoutMs: config.peer.idleTimeoutMs,
+    resumeSessions: true,
   });
   const router = await Router.start({
     config,

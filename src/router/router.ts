@@ -5,7 +5,7 @@
  * designated router, while its uplink keeps trying to connect.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Registry } from 'prom-client';
 import type { Logger } from '../common/logger.ts';
 import { type Clock, systemClock } from '../common/clock.ts';
@@ -22,6 +22,7 @@ import {
 import { Entity, Verifier, writeSecretFile } from '../wave/index.ts';
 import {
   createTlsIdentity,
+  loadOrCreateTicketKey,
   type Listener,
   type TlsIdentity,
   type Transport,
@@ -42,6 +43,11 @@ import { routerStatus, type RouterStatus } from './status.ts';
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Longest wait for a query forwarded to the designated router, ms. */
 const QUERY_TIMEOUT_MS = 30_000;
+/**
+ * The designated router's session ticket key, beside the queue store, so
+ * sites resume their TLS sessions across its restarts.
+ */
+const PEER_TICKET_KEY_FILE = 'peer-tickets.key';
 /** Router entities are made valid for this long: ten years. */
 const ROUTER_ENTITY_EXPIRY_MS = 10 * 365 * 24 * 3600 * 1000;
 
@@ -202,10 +208,12 @@ export class Router {
   /** The peer port, opened only when this router is designated. */
   private async listenPeers(): Promise<void> {
     if (this.routeProofs.size === 0) return;
+    const ticketKey = await this.peerTicketKey();
     this.peerListener = await (this.o.peerTransport ?? this.o.transport).listen(
       {
         ...this.o.config.peer.listenAddr,
         identity: this.identity,
+        ...(ticketKey && { ticketKey }),
         // Every site must present its entity's certificate; the handshake
         // then checks the entity it claims against that key.
         verifyClient: () => true,
@@ -219,6 +227,34 @@ export class Router {
       },
       'designated router listening',
     );
+  }
+
+  /**
+   * The peer listener's ticket key from the state directory (made, or
+   * replaced after 7 days, as needed). An unusable file is logged and the
+   * router serves without resumption: it only saves handshake work.
+   */
+  private async peerTicketKey(): Promise<Uint8Array | undefined> {
+    const dir = dirname(this.o.config.queue.dataStorePath);
+    try {
+      const file = await loadOrCreateTicketKey(
+        join(dir, PEER_TICKET_KEY_FILE),
+        {
+          clock: this.clock,
+        },
+      );
+      if (file.origin !== 'read') {
+        this.log.info({ origin: file.origin }, 'peer session ticket key made');
+      }
+      return file.key;
+    } catch (err) {
+      const code = err instanceof WavemqError ? err.code : undefined;
+      this.log.error(
+        { err: errorMessage(err), code },
+        'peer session ticket key unusable; sites will not resume sessions',
+      );
+      return undefined;
+    }
   }
 
   /** The peer address (the real port when 0 was asked), if listening. */

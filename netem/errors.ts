@@ -51,3 +51,12 @@ export class NotRootError extends WavemqError<{ operation: string }> {
 export class RelayStateError extends WavemqError<{ state: string }> {
   readonly code = 'NETEM_RELAY_STATE';
 }
+
+/** The Mosquitto baseline could not be set up or run. */
+export class BaselineError extends WavemqError<{
+  /** install, start or bridge. */
+  step: string;
+  [key: string]: unknown;
+}> {
+  readonly code = 'NETEM_BASELINE';
+}

@@ -320,3 +320,14 @@ function checkDirection(
     );
   }
 }
+
+/** `profile` with every scheduled event `byMs` later. */
+export function shiftSchedule(profile: Profile, byMs: number): Profile {
+  return {
+    ...profile,
+    schedule: profile.schedule.map((s) => ({
+      ...s,
+      startMs: s.startMs + byMs,
+    })),
+  };
+}

@@ -22,7 +22,7 @@ export interface RunArgs {
   seed: number | undefined;
   sets: string[];
   json: boolean;
-  /** Skip the Mosquitto bridge baseline (not built yet: no effect). */
+  /** Skip the Mosquitto bridge baseline. */
   noBaseline: boolean;
   keep: boolean;
   help: boolean;

@@ -4,9 +4,9 @@
  * to settle; with progress reports throughout.
  */
 import { sleep } from '../src/common/index.ts';
-import type { ImpairmentRelay } from './relay.ts';
+import type { Direction } from './profile-types.ts';
+import type { LinkState } from './schedule.ts';
 import type { Timeline } from './trial-result.ts';
-import type { StatusPoller } from './trial-status.ts';
 import type { DeliveryLog, PacedPublisher } from './workload.ts';
 
 /** A running trial's figures, for a progress line. */
@@ -18,7 +18,7 @@ export interface TrialProgress {
   totalMs: number;
   published: number;
   delivered: number;
-  /** Site trunk backlog, messages; undefined before the first reading. */
+  /** Uplink backlog, messages; undefined when not (yet) known. */
   backlog: number | undefined;
   /** Site uplink state. */
   link: string;
@@ -26,10 +26,31 @@ export interface TrialProgress {
   relay: string;
 }
 
+/** The impaired link as the phases see it (either relay). */
+export interface LinkView {
+  stats(): { state: Record<Direction, LinkState> };
+}
+
+/** A reading of the sending side's uplink. */
+export interface UplinkReading {
+  /** State of the uplink in the sender's own words. */
+  link: string;
+  /** Messages waiting to cross; undefined when it cannot be seen. */
+  backlog: number | undefined;
+  /** Messages its queues dropped, in total. */
+  drops: number;
+}
+
+/** The sending side's uplink as the phases see it. */
+export interface UplinkView {
+  /** The latest reading; undefined before the first. */
+  readonly latest: UplinkReading | undefined;
+}
+
 /** What the phases work with. */
 export interface PhaseContext {
-  relay: ImpairmentRelay;
-  poller: StatusPoller;
+  relay: LinkView;
+  poller: UplinkView;
   publisher: PacedPublisher;
   log: DeliveryLog;
   /** Publishing time, s. */
@@ -98,6 +119,7 @@ function progressOf(
  * has arrived or was counted as dropped, then SETTLE_MS longer for late
  * duplicates; or until nothing arrives for QUIET_MS with an empty
  * backlog; or until the bound. True when everything was accounted for.
+ * A backlog that cannot be seen counts as empty once a reading exists.
  */
 async function waitForDrain(
   c: PhaseContext,
@@ -107,7 +129,7 @@ async function waitForDrain(
   while (performance.now() < boundMs && !c.signal?.aborted) {
     const s = c.poller.latest;
     const dropped = c.log.queueDrops + (s?.drops ?? 0);
-    const empty = s?.backlog === 0;
+    const empty = s !== undefined && (s.backlog ?? 0) === 0;
     if (empty && c.log.delivered + dropped >= c.publisher.published) {
       await sleep(SETTLE_MS, c.signal).catch(() => undefined);
       return true;

@@ -2,16 +2,17 @@
  * A trial's result for people (a text report) and for programs (one JSON
  * object with a fixed set of keys).
  */
+import type { BaselineResult } from './baseline.ts';
 import type { DirectionImpairment, ScheduleEntry } from './profile-types.ts';
 import type { DirectionCounters } from './shaper.ts';
-import type { TrialResult } from './trial-result.ts';
+import type { Figures, TrialResult } from './trial-result.ts';
 
-/** What the report says about the Mosquitto bridge comparison. */
-export const BASELINE_TEXT =
-  'baseline: not built (Mosquitto bridge comparison pending)';
+/** The baseline of a report: its figures, or why there are none. */
+export type BaselineOutcome =
+  { ran: true; result: BaselineResult } | { ran: false; reason: string };
 
-/** The JSON report: exactly these keys. */
-export interface JsonReport {
+/** The figures both sides of a report have, by these keys. */
+export interface JsonFigures {
   published: number;
   delivered: number;
   dropped: number;
@@ -21,9 +22,13 @@ export interface JsonReport {
   p50Ms: number | null;
   p99Ms: number | null;
   drainMs: number | null;
+}
+
+/** The JSON report: exactly these keys. */
+export interface JsonReport extends JsonFigures {
   profile: string;
-  /** The same workload over a Mosquitto bridge; not built yet. */
-  baseline: null;
+  /** The same workload over a Mosquitto bridge; null when not run. */
+  baseline: JsonFigures | null;
 }
 
 /** True when nothing was lost unexplained and nothing duplicated. */
@@ -31,20 +36,26 @@ export function passed(r: TrialResult): boolean {
   return r.unexplained === 0 && r.duplicated === 0;
 }
 
-/** The JSON report of `r`. */
-export function jsonReport(r: TrialResult): JsonReport {
+/** The JSON report of `r`, with the baseline's figures if it ran. */
+export function jsonReport(r: TrialResult, b?: BaselineOutcome): JsonReport {
   return {
-    published: r.published,
-    delivered: r.delivered,
-    dropped: r.dropped,
-    duplicated: r.duplicated,
-    reordered: r.reordered,
-    unexplained: r.unexplained,
-    p50Ms: r.p50Ms,
-    p99Ms: r.p99Ms,
-    drainMs: r.drainMs,
+    ...jsonFigures(r),
     profile: r.profile.name,
-    baseline: null,
+    baseline: b?.ran === true ? jsonFigures(b.result) : null,
+  };
+}
+
+function jsonFigures(f: Figures): JsonFigures {
+  return {
+    published: f.published,
+    delivered: f.delivered,
+    dropped: f.dropped,
+    duplicated: f.duplicated,
+    reordered: f.reordered,
+    unexplained: f.unexplained,
+    p50Ms: f.p50Ms,
+    p99Ms: f.p99Ms,
+    drainMs: f.drainMs,
   };
 }
 
@@ -169,8 +180,36 @@ function linkLines(r: TrialResult): string[] {
   return lines;
 }
 
-/** The text report of `r`. */
-export function textReport(r: TrialResult): string {
+/** The side-by-side table of wavemq's and the baseline's figures. */
+export function comparisonLines(r: TrialResult, b: BaselineOutcome): string[] {
+  if (!b.ran) return [`baseline     not run: ${b.reason}`];
+  const m = b.result;
+  const ms = (v: number | null) => (v === null ? '-' : `${v} ms`);
+  const rows: [string, string, string][] = [
+    ['published', `${r.published}`, `${m.published}`],
+    ['delivered', `${r.delivered}`, `${m.delivered}`],
+    ['dropped', `${r.dropped}`, `${m.dropped}`],
+    ['duplicated', `${r.duplicated}`, `${m.duplicated}`],
+    ['reordered', `${r.reordered}`, `${m.reordered}`],
+    ['unexplained', `${r.unexplained}`, `${m.unexplained}`],
+    ['p50 latency', ms(r.p50Ms), ms(m.p50Ms)],
+    ['p99 latency', ms(r.p99Ms), ms(m.p99Ms)],
+    ['drain', ms(r.drainMs), ms(m.drainMs)],
+    ['reconnects', `${r.site?.connects ?? '-'}`, `${m.bridgeConnects}`],
+  ];
+  const col = (text: string) => text.padStart(18);
+  return [
+    `comparison   ${col('wavemq (QUIC)')}${col('Mosquitto bridge')}`,
+    ...rows.map(([k, a, c]) => `  ${k.padEnd(11)}${col(a)}${col(c)}`),
+    `  baseline: ${m.broker}, bridge over TCP through the TCP relay ` +
+      `(same profile and seed), QoS 1, clean session off, keep-alive ` +
+      `5 s; TCP relay: ${m.relay.up.segmentsLost} segments lost up, ` +
+      `${m.relay.reset} connections reset`,
+  ];
+}
+
+/** The text report of `r`, with the comparison when `b` is given. */
+export function textReport(r: TrialResult, b?: BaselineOutcome): string {
   const verdict = passed(r)
     ? 'result: PASS (no unexplained loss, no duplicates)'
     : `result: FAIL (${r.unexplained} unexplained, ` +
@@ -180,7 +219,9 @@ export function textReport(r: TrialResult): string {
     '',
     ...countLines(r),
     ...linkLines(r),
-    BASELINE_TEXT,
+    '',
+    ...comparisonLines(r, b ?? { ran: false, reason: 'skipped' }),
+    '',
     verdict,
   ].join('\n');
 }

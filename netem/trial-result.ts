@@ -110,8 +110,11 @@ export function finishTrial(f: TrialFacts): TrialResult {
     leadInMs: f.leadInMs,
     setupMs: Math.round(f.setupMs),
     lateStartMs: Math.max(0, Math.round(t.publishStartMs - t.originMs)),
-    ...countsOf(f),
-    ...drainOf(f),
+    ...figuresOf({
+      ...f,
+      senderDrops: f.poller.latest?.drops ?? 0,
+      firstEmptyAfter: (ms) => f.poller.firstEmptyAfter(ms),
+    }),
     publishMs: Math.round(t.publishEndMs - t.publishStartMs),
     completed: t.completed,
     site: f.poller.latest,
@@ -122,9 +125,49 @@ export function finishTrial(f: TrialFacts): TrialResult {
   };
 }
 
-/** The message counts and latencies of a trial. */
-function countsOf(f: TrialFacts) {
-  const trunkDrops = f.poller.latest?.drops ?? 0;
+/** What {@link figuresOf} works from. */
+export interface FigureFacts {
+  profile: Profile;
+  publisher: PacedPublisher;
+  log: DeliveryLog;
+  timeline: Timeline;
+  /** Drops counted on the sending side (the site's trunk queue). */
+  senderDrops: number;
+  /**
+   * First reading at or after a time of an empty sending-side backlog,
+   * ms; return the time itself when the backlog cannot be seen.
+   */
+  firstEmptyAfter: (ms: number) => number | undefined;
+}
+
+/** The counted figures of a run: the same for wavemq and a baseline. */
+export interface Figures {
+  published: number;
+  failed: number;
+  firstError: string | undefined;
+  delivered: number;
+  dropped: number;
+  trunkDrops: number;
+  queueDrops: number;
+  duplicated: number;
+  reordered: number;
+  foreign: number;
+  unexplained: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxLatencyMs: number | null;
+  drainMs: number | null;
+  drainFrom: DrainReference;
+}
+
+/** Counts, latencies and the drain of a run. */
+export function figuresOf(f: FigureFacts): Figures {
+  return { ...countsOf(f), ...drainOf(f) };
+}
+
+/** The message counts and latencies of a run. */
+function countsOf(f: FigureFacts) {
+  const trunkDrops = f.senderDrops;
   const dropped = trunkDrops + f.log.queueDrops;
   const published = f.publisher.published;
   const sorted = [...f.log.latenciesMs].sort((a, b) => a - b);
@@ -149,10 +192,10 @@ function countsOf(f: TrialFacts) {
 /**
  * The drain: from the end of the last down window that began while
  * publishing (or the end of publishing) until everything published
- * before then had arrived and, if publishing was over, the site's
- * backlog was empty.
+ * before then had arrived and, if publishing was over, the sending
+ * side's backlog was empty.
  */
-function drainOf(f: TrialFacts): {
+function drainOf(f: FigureFacts): {
   drainMs: number | null;
   drainFrom: DrainReference;
 } {
@@ -167,7 +210,7 @@ function drainOf(f: TrialFacts): {
     refMs,
     publishEndMs: t.publishEndMs,
     allArrivedMs: f.log.allReceivedBelow(before),
-    firstEmptyMs: f.poller.firstEmptyAfter(refMs),
+    firstEmptyMs: f.firstEmptyAfter(refMs),
   });
   return {
     drainMs: done === undefined ? null : Math.max(0, Math.round(done - refMs)),

@@ -17,7 +17,7 @@ import { errorMessage, sleep } from '../src/common/index.ts';
 import { freePort, startRouter } from '../test/helpers/processes.ts';
 import type { RouterProcess } from '../test/helpers/processes.ts';
 import { makeAgent } from '../test/helpers/grants.ts';
-import { loadProfile } from './profile.ts';
+import { loadProfile, shiftSchedule } from './profile.ts';
 import type { Profile, ProfileOverrides } from './profile-types.ts';
 import { randomSeed } from './random.ts';
 import { ImpairmentRelay } from './relay.ts';
@@ -27,7 +27,7 @@ import { runPhases, type TrialProgress } from './trial-phases.ts';
 import { finishTrial, type TrialResult } from './trial-result.ts';
 import { StatusPoller } from './trial-status.ts';
 import { TrialSubscriber, connectTrialAgent } from './trial-subscriber.ts';
-import { DeliveryLog, PacedPublisher } from './workload.ts';
+import { DeliveryLog, PacedPublisher, TRIAL_URI } from './workload.ts';
 
 export type { TrialResult } from './trial-result.ts';
 export type { TrialProgress } from './trial-phases.ts';
@@ -173,7 +173,7 @@ async function trial(
   const { agent, relay, poller, subscriber } = await bringUp(r, o, set, log);
   const setupMs = relay.stats().elapsedMs;
   const publisher = new PacedPublisher({
-    agent,
+    publish: (_seq, payload) => agent.publish(TRIAL_URI, payload),
     count: set.count,
     ratePerSecond: set.ratePerSecond,
     payloadBytes: set.payloadBytes,
@@ -251,17 +251,6 @@ async function bringUp(
 /** Router processes log lifecycle events only (link up and down). */
 function quietRouter(): NodeJS.ProcessEnv {
   return { WAVEMQ_LOG_LEVEL: 'info' };
-}
-
-/** `profile` with every scheduled event `byMs` later. */
-function shiftSchedule(profile: Profile, byMs: number): Profile {
-  return {
-    ...profile,
-    schedule: profile.schedule.map((s) => ({
-      ...s,
-      startMs: s.startMs + byMs,
-    })),
-  };
 }
 
 async function waitForUplink(

@@ -5,7 +5,7 @@
  * process, so a message's latency is measured on one clock: from the
  * publish call to its arrival at the subscriber.
  */
-import type { Agent, Subscription } from '../src/agent/index.ts';
+import type { Subscription } from '../src/agent/index.ts';
 import { errorMessage, sleep } from '../src/common/index.ts';
 
 /** URI every trial message is published on. */
@@ -40,7 +40,12 @@ export function payloadSeq(content: Uint8Array): number | undefined {
 
 /** Options of {@link PacedPublisher}. */
 export interface PacedPublisherOptions {
-  agent: Agent;
+  /**
+   * Publishes one message; resolves once the broker or router has
+   * acknowledged it (told the publisher it is stored), rejects when it
+   * refused or lost it.
+   */
+  publish: (seq: number, payload: Buffer) => Promise<unknown>;
   /** Messages to publish, numbered 0 to count - 1. */
   count: number;
   /** Messages per second. */
@@ -63,7 +68,7 @@ export interface PacedPublisherOptions {
  * start (later when the router falls behind by MAX_IN_FLIGHT).
  */
 export class PacedPublisher {
-  /** Publishes the router acknowledged. */
+  /** Publishes acknowledged. */
   published = 0;
   /** Publishes that failed. */
   failed = 0;
@@ -103,10 +108,7 @@ export class PacedPublisher {
     this.started += 1;
     this.o.sentAtMs[seq] = performance.now();
     try {
-      await this.o.agent.publish(
-        TRIAL_URI,
-        trialPayload(seq, this.o.payloadBytes),
-      );
+      await this.o.publish(seq, trialPayload(seq, this.o.payloadBytes));
       this.published += 1;
       this.o.onPublished?.(seq);
     } catch (err) {

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isRoot } from '../../netem/command.ts';
+import { findMosquitto } from '../../netem/mosquitto.ts';
 import type { ProfileOverrides } from '../../netem/profile-types.ts';
 import type { PeerTimers } from '../../netem/topology.ts';
 import { runTrial, type TrialResult } from '../../netem/trial.ts';
@@ -91,6 +93,53 @@ t.test(
     });
     t.equal(report['delivered'], 80 - Number(report['dropped']));
     t.type(report['p99Ms'], 'number');
+  },
+);
+
+const mosquitto = findMosquitto() !== undefined || isRoot();
+
+t.test(
+  'netem runner: an outage with the Mosquitto baseline reports both sides with the same keys',
+  {
+    skip: mosquitto
+      ? false
+      : 'mosquitto is not installed and installing it needs root',
+  },
+  async (t) => {
+    const run = await runCli([
+      'outage',
+      '--set',
+      'outageStartMs=1000',
+      '--set',
+      'outageMs=2000',
+      '--seconds',
+      '4',
+      '--rate',
+      '20',
+      '--seed',
+      '5',
+      '--json',
+    ]);
+    t.equal(run.code, 0, `exit 0 (stderr: ${run.stderr.slice(-500)})`);
+    t.match(run.stderr, 'Mosquitto bridge (baseline)');
+    const report = JSON.parse(run.stdout) as Record<string, unknown>;
+    t.match(report, { profile: 'outage', published: 80, unexplained: 0 });
+    const baseline = report['baseline'] as Record<string, unknown> | null;
+    t.ok(baseline, 'the baseline ran');
+    t.same(Object.keys(baseline ?? {}).sort(), [
+      'delivered',
+      'drainMs',
+      'dropped',
+      'duplicated',
+      'p50Ms',
+      'p99Ms',
+      'published',
+      'reordered',
+      'unexplained',
+    ]);
+    t.equal(baseline?.['published'], 80, 'the same workload was published');
+    t.type(baseline?.['p50Ms'], 'number');
+    t.comment(`baseline: ${JSON.stringify(baseline)}`);
   },
 );
 

@@ -8,8 +8,8 @@ import {
   drainReference,
 } from '../../netem/trial-drain.ts';
 import { percentile, type TrialResult } from '../../netem/trial-result.ts';
+import type { BaselineResult } from '../../netem/baseline.ts';
 import {
-  BASELINE_TEXT,
   jsonReport,
   passed,
   scheduleText,
@@ -247,8 +247,8 @@ t.test(
     ]);
     t.equal(json.baseline, null);
     t.equal(json.profile, 'outage');
-    const text = textReport(r);
-    t.match(text, BASELINE_TEXT);
+    const text = textReport(r, { ran: false, reason: 'mosquitto missing' });
+    t.match(text, 'baseline     not run: mosquitto missing');
     t.match(text, 'keepAliveInterval 1 s, idleTimeout 6 s');
     t.match(text, 'outage 1.0 s to 11.0 s (both)');
     t.match(text, '400 ms from the end of the last outage window at 11.0 s');
@@ -256,6 +256,73 @@ t.test(
     t.equal(passed(r), false);
     t.equal(passed({ ...r, unexplained: 0 }), true);
     t.equal(passed({ ...r, unexplained: 0, duplicated: 1 }), false);
+  },
+);
+
+/** A baseline result with figures unlike the trial's sample. */
+function sampleBaseline(r: TrialResult): BaselineResult {
+  return {
+    ...r,
+    published: 50,
+    delivered: 47,
+    dropped: 0,
+    duplicated: 2,
+    reordered: 0,
+    unexplained: 3,
+    p50Ms: 20,
+    p99Ms: 4100,
+    drainMs: 2500,
+    broker: 'mosquitto version 2.0.11',
+    setupMs: 100,
+    relay: {
+      elapsedMs: 1,
+      state: { up: 'up', down: 'up' },
+      up: { ...tcpCounters, segmentsLost: 4 },
+      down: tcpCounters,
+      connections: 1,
+      accepted: 3,
+      refused: 1,
+      reset: 2,
+      rebinds: 0,
+    },
+    bridgeConnects: 3,
+    bridgeState: 'up',
+  };
+}
+
+const tcpCounters = {
+  bytesIn: 0,
+  bytesForwarded: 0,
+  segmentsLost: 0,
+  chunksStalled: 0,
+  heldBytes: 0,
+};
+
+t.test(
+  'trial report: the baseline has the same JSON keys and a column of its own',
+  async (t) => {
+    const r = await sampleResult();
+    const b = sampleBaseline(r);
+    const json = jsonReport(r, { ran: true, result: b });
+    t.same(Object.keys(json.baseline ?? {}).sort(), [
+      'delivered',
+      'drainMs',
+      'dropped',
+      'duplicated',
+      'p50Ms',
+      'p99Ms',
+      'published',
+      'reordered',
+      'unexplained',
+    ]);
+    t.match(json.baseline, { published: 50, unexplained: 3, duplicated: 2 });
+    t.not(json.published, 50, 'the top level keeps wavemq figures');
+    const text = textReport(r, { ran: true, result: b });
+    t.match(text, /comparison +wavemq \(QUIC\) +Mosquitto bridge/);
+    t.match(text, /unexplained +1 +3\n/);
+    t.match(text, /drain +400 ms +2500 ms\n/);
+    t.match(text, 'mosquitto version 2.0.11');
+    t.match(text, 'result: FAIL (1 unexplained', 'verdict is wavemq alone');
   },
 );
 

@@ -1,0 +1,329 @@
+/**
+ * The trial runner's baseline: the same workload over a Mosquitto
+ * bridge. A cloud broker stands where the designated router stands, a
+ * site broker bridges `netem/#` to it (QoS 1, clean session off) through
+ * the TCP impairment relay with the same profile and seed, a publisher
+ * at the site publishes with QoS 1 at the set rate, and a persistent
+ * QoS 1 subscriber at the cloud broker counts what arrives. Figures are
+ * computed exactly as for wavemq.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { errorMessage, sleep } from '../src/common/index.ts';
+import { BaselineError } from './errors.ts';
+import {
+  MosquittoBroker,
+  brokerConfig,
+  ensureMosquitto,
+  mosquittoVersion,
+} from './mosquitto.ts';
+import { shiftSchedule } from './profile.ts';
+import type { Profile } from './profile-types.ts';
+import { TcpImpairmentRelay, type TcpRelayStats } from './tcp-relay.ts';
+import {
+  runPhases,
+  type TrialProgress,
+  type UplinkReading,
+} from './trial-phases.ts';
+import { figuresOf, type Figures } from './trial-result.ts';
+import {
+  DeliveryLog,
+  PacedPublisher,
+  TRIAL_URI,
+  payloadSeq,
+} from './workload.ts';
+
+/** Options of {@link runBaseline}: the trial's settings, resolved. */
+export interface BaselineOptions {
+  /** Schedule times count from the start of publishing. */
+  profile: Profile;
+  seed: number;
+  seconds: number;
+  ratePerSecond: number;
+  payloadBytes: number;
+  /** Time between the relay's start and publishing, ms. */
+  leadInMs: number;
+  /** The bridge's keep-alive, s (at least Mosquitto's 5). */
+  keepAliveS: number;
+  /** Longest wait for the drain after publishing; default 120 000. */
+  drainTimeoutMs?: number;
+  /** Install Debian's mosquitto when missing (root only); default true. */
+  install?: boolean;
+  keepDir?: boolean;
+  onProgress?: (p: TrialProgress) => void;
+  progressIntervalMs?: number;
+  /** Told what is being done, a line each. */
+  say?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** What the baseline measured. */
+export interface BaselineResult extends Figures {
+  /** The broker's version line. */
+  broker: string;
+  /** From the relay's start to the bridge being connected, ms. */
+  setupMs: number;
+  completed: boolean;
+  relay: TcpRelayStats;
+  /** Times the bridge connected, and its state at the end. */
+  bridgeConnects: number;
+  bridgeState: string;
+  dir: string | undefined;
+}
+
+/** Longest wait for the bridge to connect at the start, ms. */
+const BRIDGE_TIMEOUT_MS = 60_000;
+/** Topic pattern the bridge forwards and the subscriber reads. */
+const TOPIC_PATTERN = 'netem/#';
+
+/** Everything a baseline run starts. */
+interface Running {
+  root: string;
+  brokers: MosquittoBroker[];
+  clients: MqttClient[];
+  relay: TcpImpairmentRelay | undefined;
+}
+
+/** Brokers of running baselines, for {@link abandonBaselines}. */
+const liveBrokers = new Set<MosquittoBroker>();
+
+/** Kills every running baseline broker (for a process about to exit). */
+export function abandonBaselines(): void {
+  for (const b of liveBrokers) b.kill();
+  liveBrokers.clear();
+}
+
+/**
+ * Runs the workload over a Mosquitto bridge and returns its figures;
+ * everything it started is stopped when it settles.
+ * @throws BaselineError when mosquitto is missing and cannot be
+ *   installed, a broker does not start, or the bridge never connects.
+ */
+export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
+  const binary = await ensureMosquitto({
+    ...(o.install === undefined ? {} : { install: o.install }),
+    ...(o.say ? { say: o.say } : {}),
+  });
+  const r: Running = {
+    root: await mkdtemp(join(tmpdir(), 'wavemq-netem-mqtt-')),
+    brokers: [],
+    clients: [],
+    relay: undefined,
+  };
+  try {
+    return await baseline(r, o, binary);
+  } finally {
+    await tearDown(r, o.keepDir === true);
+  }
+}
+
+async function baseline(
+  r: Running,
+  o: BaselineOptions,
+  binary: string,
+): Promise<BaselineResult> {
+  const count = Math.max(1, Math.round(o.seconds * o.ratePerSecond));
+  const sentAtMs = new Float64Array(count).fill(NaN);
+  const log = new DeliveryLog(count, sentAtMs);
+  const { relay, publisherClient, bridge } = await bringUp(r, o, binary, log);
+  const setupMs = relay.stats().elapsedMs;
+  const publisher = new PacedPublisher({
+    publish: (_seq, payload) =>
+      publisherClient.publishAsync(TRIAL_URI, payload, { qos: 1 }),
+    count,
+    ratePerSecond: o.ratePerSecond,
+    payloadBytes: o.payloadBytes,
+    sentAtMs,
+    onFailed: (seq) => log.abandon(seq),
+  });
+  const originMs = performance.now() - setupMs + o.leadInMs;
+  await sleep(originMs - performance.now(), o.signal);
+  const timeline = await runPhases({
+    relay,
+    poller: bridge,
+    publisher,
+    log,
+    seconds: o.seconds,
+    originMs,
+    drainTimeoutMs: o.drainTimeoutMs ?? 120_000,
+    onProgress: o.onProgress,
+    progressIntervalMs: o.progressIntervalMs ?? 250,
+    signal: o.signal,
+  });
+  return {
+    ...figuresOf({
+      profile: o.profile,
+      publisher,
+      log,
+      timeline,
+      senderDrops: bridge.latest.drops,
+      // The site broker's queue for the bridge cannot be read: only
+      // arrivals decide when the drain is over.
+      firstEmptyAfter: (ms) => ms,
+    }),
+    broker: await mosquittoVersion(binary),
+    setupMs: Math.round(setupMs),
+    completed: timeline.completed,
+    relay: relay.stats(),
+    bridgeConnects: bridge.connects,
+    bridgeState: bridge.latest.link,
+    dir: o.keepDir === true ? r.root : undefined,
+  };
+}
+
+/**
+ * Starts the cloud broker and its subscriber, the relay, the bridging
+ * site broker and its publisher, and waits for the bridge.
+ */
+async function bringUp(
+  r: Running,
+  o: BaselineOptions,
+  binary: string,
+  log: DeliveryLog,
+) {
+  const [cloudPort, sitePort, relayPort] = [
+    await freeTcpPort(),
+    await freeTcpPort(),
+    await freeTcpPort(),
+  ];
+  await startBroker(r, binary, 'cloud', cloudPort);
+  const subscriber = await mqttClient(r, cloudPort, 'netem-subscriber');
+  subscriber.on('message', (_topic, payload) => {
+    log.record(payloadSeq(payload), 0, performance.now());
+  });
+  await subscriber.subscribeAsync(TOPIC_PATTERN, { qos: 1 });
+  const relay = new TcpImpairmentRelay({
+    listen: { host: '127.0.0.1', port: relayPort },
+    upstream: { host: '127.0.0.1', port: cloudPort },
+    profile: shiftSchedule(o.profile, o.leadInMs),
+    seed: o.seed,
+  });
+  r.relay = relay;
+  await relay.start();
+  await startBroker(r, binary, 'site', sitePort, {
+    address: { host: '127.0.0.1', port: relayPort },
+    topic: TOPIC_PATTERN,
+    keepAliveS: o.keepAliveS,
+  });
+  const publisherClient = await mqttClient(r, sitePort, 'netem-publisher');
+  const bridge = new BridgeWatch(publisherClient);
+  await bridge.start();
+  await bridge.waitUp(BRIDGE_TIMEOUT_MS, o.signal);
+  return { relay, publisherClient, bridge };
+}
+
+async function startBroker(
+  r: Running,
+  binary: string,
+  name: string,
+  port: number,
+  bridge?: Parameters<typeof brokerConfig>[1],
+): Promise<MosquittoBroker> {
+  const dataDir = join(r.root, name);
+  await mkdir(dataDir, { recursive: true });
+  const broker = new MosquittoBroker(binary, name, port);
+  r.brokers.push(broker);
+  liveBrokers.add(broker);
+  await broker.start(r.root, brokerConfig({ port, dataDir }, bridge));
+  return broker;
+}
+
+/** A persistent-session MQTT 3.1.1 client on 127.0.0.1:`port`. */
+async function mqttClient(
+  r: Running,
+  port: number,
+  clientId: string,
+): Promise<MqttClient> {
+  const client = await connectAsync({
+    host: '127.0.0.1',
+    port,
+    clientId,
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 500,
+    connectTimeout: 10_000,
+  });
+  r.clients.push(client);
+  return client;
+}
+
+/**
+ * The site broker's bridge, read from its $SYS topics: the connection
+ * state notification and the count of dropped messages.
+ */
+class BridgeWatch {
+  latest: UplinkReading & { drops: number } = {
+    link: 'connecting',
+    backlog: undefined,
+    drops: 0,
+  };
+  connects = 0;
+
+  constructor(private readonly client: MqttClient) {}
+
+  async start(): Promise<void> {
+    this.client.on('message', (topic, payload) => {
+      const text = payload.toString('utf8');
+      if (topic.endsWith('/state')) {
+        const up = text === '1';
+        if (up && this.latest.link !== 'up') this.connects += 1;
+        this.latest = { ...this.latest, link: up ? 'up' : 'down' };
+      } else if (topic === '$SYS/broker/publish/messages/dropped') {
+        const n = Number(text);
+        if (Number.isFinite(n)) this.latest = { ...this.latest, drops: n };
+      }
+    });
+    await this.client.subscribeAsync(
+      [
+        '$SYS/broker/connection/+/state',
+        '$SYS/broker/publish/messages/dropped',
+      ],
+      { qos: 0 },
+    );
+  }
+
+  /** @throws BaselineError when the bridge is not up in `timeoutMs`. */
+  async waitUp(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const end = performance.now() + timeoutMs;
+    while (this.latest.link !== 'up') {
+      signal?.throwIfAborted();
+      if (performance.now() > end) {
+        throw new BaselineError(
+          `the Mosquitto bridge did not connect within ${timeoutMs} ms`,
+          { step: 'bridge', timeoutMs },
+        );
+      }
+      await sleep(50, signal);
+    }
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function tearDown(r: Running, keep: boolean): Promise<void> {
+  for (const c of r.clients) {
+    await c.endAsync(true).catch((err: unknown) => {
+      process.stderr.write(`mqtt client close: ${errorMessage(err)}\n`);
+    });
+  }
+  for (const b of [...r.brokers].reverse()) {
+    await b.stop();
+    liveBrokers.delete(b);
+  }
+  await r.relay?.stop();
+  if (!keep) await rm(r.root, { recursive: true, force: true });
+}

@@ -17,12 +17,14 @@ import { BaselineError } from './errors.ts';
 import {
   MosquittoBroker,
   brokerConfig,
+  type BridgeConfig,
   ensureMosquitto,
   mosquittoVersion,
 } from './mosquitto.ts';
 import { shiftSchedule } from './profile.ts';
 import type { Profile } from './profile-types.ts';
 import { TcpImpairmentRelay, type TcpRelayStats } from './tcp-relay.ts';
+import { routerSide, type TrialNetwork } from './trial-network.ts';
 import {
   runPhases,
   type TrialProgress,
@@ -48,6 +50,11 @@ export interface BaselineOptions {
   leadInMs: number;
   /** The bridge's keep-alive, s (at least Mosquitto's 5). */
   keepAliveS: number;
+  /**
+   * The namespaces to run in (the caller runs in the site's; the cloud
+   * broker goes in the router's); default loopback.
+   */
+  network?: TrialNetwork | undefined;
   /** Longest wait for the drain after publishing; default 120 000. */
   drainTimeoutMs?: number;
   /** Install Debian's mosquitto when missing (root only); default true. */
@@ -189,26 +196,38 @@ async function bringUp(
     await freeTcpPort(),
     await freeTcpPort(),
   ];
-  await startBroker(r, binary, 'cloud', cloudPort);
-  const subscriber = await mqttClient(r, cloudPort, 'netem-subscriber');
+  const cloud = routerSide(o.network);
+  await startBroker(r, binary, 'cloud', { ...cloud, port: cloudPort });
+  const subscriber = await mqttClient(
+    r,
+    cloud.host,
+    cloudPort,
+    'netem-subscriber',
+  );
   subscriber.on('message', (_topic, payload) => {
     log.record(payloadSeq(payload), 0, performance.now());
   });
   await subscriber.subscribeAsync(TOPIC_PATTERN, { qos: 1 });
   const relay = new TcpImpairmentRelay({
     listen: { host: '127.0.0.1', port: relayPort },
-    upstream: { host: '127.0.0.1', port: cloudPort },
+    upstream: { host: cloud.host, port: cloudPort },
     profile: shiftSchedule(o.profile, o.leadInMs),
     seed: o.seed,
   });
   r.relay = relay;
   await relay.start();
-  await startBroker(r, binary, 'site', sitePort, {
+  const site = { host: '127.0.0.1', port: sitePort, netns: undefined };
+  await startBroker(r, binary, 'site', site, {
     address: { host: '127.0.0.1', port: relayPort },
     topic: TOPIC_PATTERN,
     keepAliveS: o.keepAliveS,
   });
-  const publisherClient = await mqttClient(r, sitePort, 'netem-publisher');
+  const publisherClient = await mqttClient(
+    r,
+    '127.0.0.1',
+    sitePort,
+    'netem-publisher',
+  );
   const bridge = new BridgeWatch(publisherClient);
   await bridge.start();
   await bridge.waitUp(BRIDGE_TIMEOUT_MS, o.signal);
@@ -219,26 +238,28 @@ async function startBroker(
   r: Running,
   binary: string,
   name: string,
-  port: number,
-  bridge?: Parameters<typeof brokerConfig>[1],
+  at: { host: string; port: number; netns: string | undefined },
+  bridge?: BridgeConfig,
 ): Promise<MosquittoBroker> {
   const dataDir = join(r.root, name);
   await mkdir(dataDir, { recursive: true });
-  const broker = new MosquittoBroker(binary, name, port);
+  const { host, port, netns } = at;
+  const broker = new MosquittoBroker(binary, name, host, port, netns);
   r.brokers.push(broker);
   liveBrokers.add(broker);
-  await broker.start(r.root, brokerConfig({ port, dataDir }, bridge));
+  await broker.start(r.root, brokerConfig({ host, port, dataDir }, bridge));
   return broker;
 }
 
-/** A persistent-session MQTT 3.1.1 client on 127.0.0.1:`port`. */
+/** A persistent-session MQTT 3.1.1 client of `host`:`port`. */
 async function mqttClient(
   r: Running,
+  host: string,
   port: number,
   clientId: string,
 ): Promise<MqttClient> {
   const client = await connectAsync({
-    host: '127.0.0.1',
+    host,
     port,
     clientId,
     clean: false,

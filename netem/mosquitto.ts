@@ -118,7 +118,9 @@ function findOnPath(name: string): string | undefined {
 
 /** What a broker's configuration needs. */
 export interface BrokerConfig {
-  /** Listening port on 127.0.0.1. */
+  /** Listening address; default 127.0.0.1. */
+  host?: string;
+  /** Listening port. */
   port: number;
   /** Folder for its persistence file. */
   dataDir: string;
@@ -143,7 +145,7 @@ export interface BridgeConfig {
  */
 export function brokerConfig(b: BrokerConfig, bridge?: BridgeConfig): string {
   const lines = [
-    `listener ${b.port} 127.0.0.1`,
+    `listener ${b.port} ${b.host ?? '127.0.0.1'}`,
     'allow_anonymous true',
     'persistence true',
     `persistence_location ${b.dataDir}/`,
@@ -184,10 +186,16 @@ export class MosquittoBroker {
   private proc: ChildProcess | undefined;
   private exited: Promise<number | null> | undefined;
 
+  /**
+   * @param host and port: where it listens (waited for at start).
+   * @param netns network namespace to run it in; default ours.
+   */
   constructor(
     private readonly binary: string,
     private readonly name: string,
+    private readonly host: string,
     private readonly port: number,
+    private readonly netns?: string,
   ) {}
 
   /**
@@ -198,9 +206,11 @@ export class MosquittoBroker {
   async start(dir: string, config: string): Promise<void> {
     const file = join(dir, `${this.name}.conf`);
     await writeFile(file, config);
-    const proc = spawn(this.binary, ['-c', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const argv = [this.binary, '-c', file];
+    const [cmd, ...args] = this.netns
+      ? ['ip', 'netns', 'exec', this.netns, ...argv]
+      : argv;
+    const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     this.exited = new Promise((resolve) => {
       proc.once('exit', (code) => resolve(code));
@@ -240,7 +250,7 @@ export class MosquittoBroker {
     while (performance.now() < end) {
       const proc = this.proc;
       if (proc?.exitCode !== null || proc.signalCode !== null) break;
-      if (await accepts(this.port)) return;
+      if (await accepts(this.host, this.port)) return;
       await sleep(50);
     }
     throw new BaselineError(
@@ -251,10 +261,10 @@ export class MosquittoBroker {
   }
 }
 
-/** True when 127.0.0.1:`port` accepts a TCP connection. */
-function accepts(port: number): Promise<boolean> {
+/** True when `host`:`port` accepts a TCP connection. */
+function accepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
+    const s = connect(port, host);
     s.once('connect', () => {
       s.destroy();
       resolve(true);

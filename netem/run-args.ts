@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 /** One line of usage text. */
 export const USAGE =
   'usage: npm run netem -- PROFILE [--seconds N] [--rate N] [--seed N] ' +
-  '[--set KEY=VALUE]... [--json] [--no-baseline] [--keep]';
+  '[--set KEY=VALUE]... [--json] [--no-baseline] [--loopback] [--keep]';
 
 /** A command-line mistake; exit code 2. */
 export class UsageError extends Error {
@@ -24,6 +24,8 @@ export interface RunArgs {
   json: boolean;
   /** Skip the Mosquitto bridge baseline. */
   noBaseline: boolean;
+  /** Stay on loopback even as root (no network namespaces). */
+  loopback: boolean;
   keep: boolean;
   help: boolean;
 }
@@ -45,6 +47,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       set: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       'no-baseline': { type: 'boolean' },
+      loopback: { type: 'boolean' },
       keep: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -64,6 +67,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     sets: values.set ?? [],
     json: values.json ?? false,
     noBaseline: values['no-baseline'] ?? false,
+    loopback: values.loopback ?? false,
     keep: values.keep ?? false,
     help: values.help ?? false,
   };

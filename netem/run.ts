@@ -5,7 +5,11 @@
  * duplicated, reordered and how long the drain took:
  *
  *   npm run netem -- PROFILE [--seconds N] [--rate N] [--seed N] \
- *     [--set KEY=VALUE]... [--json] [--no-baseline] [--keep]
+ *     [--set KEY=VALUE]... [--json] [--no-baseline] [--loopback] [--keep]
+ *
+ * As root it makes two network namespaces joined by a veth pair and runs
+ * itself again inside the site's (see trial-network.ts); `--loopback`,
+ * or running without root, keeps everything on 127.0.0.1.
  *
  * PROFILE is a shipped profile name or a JSON file path. `--set` changes
  * the profile (`outageStartMs=5000`, `up.lossPercent=5`). Progress goes
@@ -15,6 +19,7 @@
  * the trial could not run, 2 on a usage or profile error, 130 when
  * interrupted.
  */
+import { fileURLToPath } from 'node:url';
 import { WavemqError, errorMessage } from '../src/common/errors.ts';
 import {
   abandonBaselines,
@@ -22,10 +27,12 @@ import {
   type BaselineResult,
 } from './baseline.ts';
 import { BaselineError } from './errors.ts';
+import { isRoot } from './command.ts';
 import { readOverrides } from './profile.ts';
 import { ProgressPrinter } from './progress.ts';
 import { USAGE, UsageError, overridesOf, parseRunArgs } from './run-args.ts';
 import { abandonTrials, runTrial, type TrialResult } from './trial.ts';
+import { networkFromEnv, runInNamespaces } from './trial-network.ts';
 import {
   jsonReport,
   passed,
@@ -83,6 +90,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const network = networkFromEnv();
+  if (network === undefined && isRoot() && !o.loopback) {
+    return runInNamespaces(fileURLToPath(import.meta.url), argv);
+  }
   onInterrupt();
   overallBound(o.seconds);
   const overrides = readOverrides(o.profile, overridesOf(o.sets));
@@ -99,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
     keepDir: o.keep,
     onProgress: (p) => progress.update(p),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
+    ...(network === undefined ? {} : { network }),
   }).finally(() => progress.finish());
   const baseline = o.noBaseline
     ? ({ ran: false, reason: '--no-baseline' } as const)
@@ -132,6 +144,7 @@ async function baselineOf(
       payloadBytes: r.payloadBytes,
       leadInMs: r.leadInMs,
       keepAliveS: MQTT_KEEPALIVE_S,
+      network: r.network,
       keepDir: keep,
       onProgress: (p) => progress.update(p),
       say: (line) => process.stderr.write(`${line}\n`),

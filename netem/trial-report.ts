@@ -5,6 +5,7 @@
 import type { BaselineResult } from './baseline.ts';
 import type { DirectionImpairment, ScheduleEntry } from './profile-types.ts';
 import type { DirectionCounters } from './shaper.ts';
+import { networkText } from './trial-network.ts';
 import type { Figures, TrialResult } from './trial-result.ts';
 
 /** The baseline of a report: its figures, or why there are none. */
@@ -125,7 +126,7 @@ function headerLines(r: TrialResult): string[] {
       `${r.payloadBytes}-byte payloads, relay seed ${r.seed}`,
     `  peer link: keepAliveInterval ${t.keepAliveS} s, ` +
       `idleTimeout ${t.idleTimeoutS} s`,
-    '  network: loopback (relay on 127.0.0.1, no network namespaces)',
+    `  network: ${networkText(r.network)}`,
     `  setup: uplink up ${r.setupMs} ms after the relay started ` +
       `(lead-in ${r.leadInMs} ms${late})`,
   ];
@@ -195,7 +196,7 @@ export function comparisonLines(r: TrialResult, b: BaselineOutcome): string[] {
     ['p50 latency', ms(r.p50Ms), ms(m.p50Ms)],
     ['p99 latency', ms(r.p99Ms), ms(m.p99Ms)],
     ['drain', ms(r.drainMs), ms(m.drainMs)],
-    ['reconnects', `${r.site?.connects ?? '-'}`, `${m.bridgeConnects}`],
+    ['connects', `${r.site?.connects ?? '-'}`, `${m.bridgeConnects}`],
   ];
   const col = (text: string) => text.padStart(18);
   return [

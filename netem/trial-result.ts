@@ -5,6 +5,7 @@
 import type { Profile } from './profile-types.ts';
 import type { RelayStats } from './relay.ts';
 import type { PeerTimers } from './topology.ts';
+import type { TrialNetwork } from './trial-network.ts';
 import {
   drainDoneAt,
   drainReference,
@@ -74,6 +75,8 @@ export interface TrialResult {
   relay: RelayStats;
   /** Failures of the subscriber's own link (resumed each time). */
   subscriberErrors: string[];
+  /** The namespaces it ran in; undefined on loopback. */
+  network: TrialNetwork | undefined;
   /** The kept temporary folder, if any. */
   dir: string | undefined;
 }
@@ -94,6 +97,7 @@ export interface TrialFacts {
   relay: RelayStats;
   timeline: Timeline;
   subscriberErrors: string[];
+  network: TrialNetwork | undefined;
   dir: string | undefined;
 }
 
@@ -121,6 +125,7 @@ export function finishTrial(f: TrialFacts): TrialResult {
     siteError: f.poller.lastError,
     relay: f.relay,
     subscriberErrors: f.subscriberErrors,
+    network: f.network,
     dir: f.dir,
   };
 }

@@ -19,18 +19,19 @@ const RESUME_DELAY_MS = 500;
 const MAX_ERRORS = 20;
 
 /**
- * Connects agent `a` to the router whose agent port is 127.0.0.1:`port`.
+ * Connects agent `a` to the router whose agent port is `host`:`port`.
  * @throws the connect error, or an abort error after
  *   AGENT_CONNECT_TIMEOUT_MS or when `signal` aborts.
  */
 export async function connectTrialAgent(
+  host: string,
   port: number,
   a: TestAgent,
   signal?: AbortSignal,
 ): Promise<Agent> {
   const timeout = AbortSignal.timeout(AGENT_CONNECT_TIMEOUT_MS);
   return Agent.connect({
-    router: { host: '127.0.0.1', port },
+    router: { host, port },
     entity: a.entity,
     namespace: a.proof.namespace,
     proof: a.proof,
@@ -47,6 +48,7 @@ export class TrialSubscriber {
   private loop: Promise<void> | undefined;
 
   constructor(
+    private readonly host: string,
     private readonly port: number,
     private readonly who: TestAgent,
     private readonly log: DeliveryLog,
@@ -71,7 +73,12 @@ export class TrialSubscriber {
   }
 
   private async subscribe(signal?: AbortSignal): Promise<Subscription> {
-    const agent = await connectTrialAgent(this.port, this.who, signal);
+    const agent = await connectTrialAgent(
+      this.host,
+      this.port,
+      this.who,
+      signal,
+    );
     this.agents.push(agent);
     if (this.stopping) {
       // stop() came while connecting and has closed the others already.

@@ -6,10 +6,11 @@
  * a durable subscriber at the designated router counts what arrives.
  * The profile's schedule is timed from the start of publishing.
  *
- * Loopback only: the routers run in the caller's network namespace.
+ * On loopback by default; given a network (see trial-network.ts), the
+ * designated router runs in the router's namespace and the rest here.
  */
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Agent } from '../src/agent/index.ts';
@@ -21,7 +22,12 @@ import { loadProfile, shiftSchedule } from './profile.ts';
 import type { Profile, ProfileOverrides } from './profile-types.ts';
 import { randomSeed } from './random.ts';
 import { ImpairmentRelay } from './relay.ts';
-import { writeTierFiles, type PeerTimers } from './topology.ts';
+import {
+  writeTierFiles,
+  type PeerTimers,
+  type RouterFiles,
+} from './topology.ts';
+import { routerSide, type TrialNetwork } from './trial-network.ts';
 import { TrialSetupError } from './trial-errors.ts';
 import { runPhases, type TrialProgress } from './trial-phases.ts';
 import { finishTrial, type TrialResult } from './trial-result.ts';
@@ -64,6 +70,11 @@ export interface TrialOptions {
   drainTimeoutMs?: number;
   /** Keep the temporary folder (configs, data, router logs). */
   keepDir?: boolean;
+  /**
+   * The namespaces to run in (the caller runs in the site's); default
+   * loopback in the caller's namespace.
+   */
+  network?: TrialNetwork;
   /** Called every `progressIntervalMs` (default 250) while running. */
   onProgress?: (p: TrialProgress) => void;
   progressIntervalMs?: number;
@@ -203,6 +214,7 @@ async function trial(
     relay: relay.stats(),
     timeline,
     subscriberErrors: subscriber.errors,
+    network: o.network,
     dir: r.keep ? r.root : undefined,
   });
 }
@@ -226,26 +238,48 @@ async function bringUp(
   const site = sites[0]!;
   const pubId = await makeAgent(r.root, 'publisher', ns);
   const subId = await makeAgent(r.root, 'subscriber', ns);
-  r.routers.set('dr', await startRouter(dr.configFile, quietRouter()));
-  const subscriber = new TrialSubscriber(dr.agentPort, subId, log);
+  const side = routerSide(o.network);
+  await listenOn(dr, side.host);
+  const netns = side.netns === undefined ? {} : { netns: side.netns };
+  r.routers.set('dr', await startRouter(dr.configFile, quietRouter(), netns));
+  const subscriber = new TrialSubscriber(side.host, dr.agentPort, subId, log);
   r.subscriber = subscriber;
   await subscriber.start(o.signal);
   const relay = new ImpairmentRelay({
     listen: { host: '127.0.0.1', port: relayPort },
-    upstream: { host: '127.0.0.1', port: dr.peerPort },
+    upstream: { host: side.host, port: dr.peerPort },
     profile: shiftSchedule(set.profile, set.leadInMs),
     seed: set.seed,
   });
   r.relay = relay;
   await relay.start();
   r.routers.set('site', await startRouter(site.configFile, quietRouter()));
-  const agent = await connectTrialAgent(site.agentPort, pubId, o.signal);
+  const agent = await connectTrialAgent(
+    '127.0.0.1',
+    site.agentPort,
+    pubId,
+    o.signal,
+  );
   r.publisherAgent = agent;
   const poller = new StatusPoller(agent, STATUS_INTERVAL_MS);
   r.poller = poller;
   await waitForUplink(poller, o.signal);
   poller.start();
   return { agent, relay, poller, subscriber };
+}
+
+/**
+ * Moves the designated router's agent and peer listeners from
+ * 127.0.0.1 to `host` (its veth address in a namespace run).
+ */
+async function listenOn(dr: RouterFiles, host: string): Promise<void> {
+  if (host === '127.0.0.1') return;
+  const text = await readFile(dr.configFile, 'utf8');
+  let moved = text;
+  for (const port of [dr.agentPort, dr.peerPort]) {
+    moved = moved.replaceAll(`"127.0.0.1:${port}"`, `"${host}:${port}"`);
+  }
+  await writeFile(dr.configFile, moved);
 }
 
 /** Router processes log lifecycle events only (link up and down). */

@@ -4,6 +4,7 @@
 // 10-15 s; they run one after another.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +54,10 @@ function accounted(t: Test, r: TrialResult): void {
   );
 }
 
-t.comment('loopback only: the runner does not use network namespaces');
+t.comment(
+  'trials started in this process run on loopback; the command line ' +
+    'uses network namespaces when run as root',
+);
 
 t.test(
   'netem runner: cellular through the command line prints the agreed JSON and exits 0',
@@ -122,6 +126,11 @@ t.test(
     ]);
     t.equal(run.code, 0, `exit 0 (stderr: ${run.stderr.slice(-500)})`);
     t.match(run.stderr, 'Mosquitto bridge (baseline)');
+    if (isRoot()) {
+      const ns = /network namespaces (wmq-\w+-site)/.exec(run.stderr)?.[1];
+      t.ok(ns, 'as root, the run used network namespaces');
+      t.notOk(existsSync(`/run/netns/${ns}`), 'and removed them');
+    }
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
     t.match(report, { profile: 'outage', published: 80, unexplained: 0 });
     const baseline = report['baseline'] as Record<string, unknown> | null;

@@ -223,6 +223,7 @@ async function sampleResult(): Promise<TrialResult> {
       rebinds: 0,
     },
     subscriberErrors: [],
+    network: undefined,
     dir: undefined,
   };
 }

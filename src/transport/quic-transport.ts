@@ -241,12 +241,16 @@ export class QuicTransport implements Transport, FaultSink {
     err: unknown,
     attempt: ResumeAttempt | undefined,
   ) {
+    // Only a refused handshake can be the session's fault; a server that
+    // is down or slow says nothing about it.
+    attempt?.failed(
+      pin.mismatch !== undefined ||
+        err instanceof quicErrors.ErrorQUICConnectionLocalTLS ||
+        err instanceof quicErrors.ErrorQUICConnectionPeerTLS,
+    );
     const timedOut =
       err instanceof quicErrors.ErrorQUICClientCreateTimeout ||
       err instanceof quicErrors.ErrorQUICConnectionStartTimeout;
-    // A server that did not answer says nothing about the session; any
-    // other failure might, so the next attempt starts afresh.
-    attempt?.failed(!timedOut && !o.signal?.aborted);
     if (o.signal?.aborted) return o.signal.reason as unknown;
     if (pin.mismatch) {
       this.metrics.connectFailures.inc({ reason: 'peer_key' });

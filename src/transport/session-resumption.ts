@@ -262,7 +262,7 @@ export interface ResumeAttempt {
   ops: ClientCryptoOps | undefined;
   /** Call on success with the library connection (before it closes). */
   succeeded(conn: QUICConnection): void;
-  /** Call on failure; `dropSession` forgets the offered session. */
+  /** Call on failure; `dropSession` forgets any offered session. */
   failed(dropSession: boolean): void;
 }
 

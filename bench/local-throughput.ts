@@ -10,9 +10,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../src/agent/index.ts';
-import { relocatedSeedConfig } from '../test/helpers/seed-config.ts';
-import { freePort, startRouter } from '../test/helpers/processes.ts';
-import { makeAgent, makeNamespace } from '../test/helpers/grants.ts';
+import { relocatedSeedConfig } from '../harness/seed-config.ts';
+import { freePort, startRouter } from '../harness/processes.ts';
+import { makeAgent, makeNamespace } from '../harness/grants.ts';
 
 export interface ThroughputResult {
   messages: number;

@@ -14,9 +14,9 @@ import {
   Proof,
   writeSecretFile,
 } from '../src/wave/index.ts';
-import { relocatedSeedConfig } from '../test/helpers/seed-config.ts';
-import { freePort } from '../test/helpers/processes.ts';
-import { makeNamespace, type TestNamespace } from '../test/helpers/grants.ts';
+import { relocatedSeedConfig } from '../harness/seed-config.ts';
+import { freePort } from '../harness/processes.ts';
+import { makeNamespace, type TestNamespace } from '../harness/grants.ts';
 
 /** Router-link timings written to `[PeerConfig]`, in seconds. */
 export interface PeerTimers {

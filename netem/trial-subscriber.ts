@@ -6,7 +6,7 @@
  */
 import { Agent, type Subscription } from '../src/agent/index.ts';
 import { errorMessage, sleep } from '../src/common/index.ts';
-import type { TestAgent } from '../test/helpers/grants.ts';
+import type { TestAgent } from '../harness/grants.ts';
 import { DeliveryLog, TRIAL_PATTERN, consume } from './workload.ts';
 
 /** Longest wait for an agent to connect and be greeted, ms. */

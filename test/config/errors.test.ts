@@ -8,7 +8,7 @@ import {
   parseConfig,
 } from '../../src/config/index.ts';
 import { WavemqError } from '../../src/common/index.ts';
-import { SEED_FIXTURE_DIR, seedConfigText } from '../helpers/seed-config.ts';
+import { SEED_FIXTURE_DIR, seedConfigText } from '../../harness/seed-config.ts';
 
 const FILE = '/etc/wavemq/wavemq.toml';
 const NS = 'GyAlyQyfJuai4MCyg6Rx9KkxnZZXWyDaIo0EXGY9-WEq6w';

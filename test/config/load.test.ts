@@ -13,7 +13,7 @@ import {
   seedConfigText,
   SEED_FIXTURE_DIR,
   SHARED_SEED_DIR,
-} from '../helpers/seed-config.ts';
+} from '../../harness/seed-config.ts';
 
 const MiB = 1024 * 1024;
 const SEED_NS = 'GyAlyQyfJuai4MCyg6Rx9KkxnZZXWyDaIo0EXGY9-WEq6w';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadConfigFile } from '../../src/config/index.ts';
-import { REPO_ROOT, SEED_FIXTURE_DIR } from '../helpers/seed-config.ts';
+import { REPO_ROOT, SEED_FIXTURE_DIR } from '../../harness/seed-config.ts';
 
 const SYSTEMD = join(REPO_ROOT, 'systemd');
 const INSTALL = join(SYSTEMD, 'install.sh');

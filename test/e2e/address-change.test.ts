@@ -6,7 +6,7 @@ import {
   runCli,
   spawnCli,
   startRouter,
-} from '../helpers/processes.ts';
+} from '../../harness/processes.ts';
 import { changeAddress, createTopology } from '../../netem/netns.ts';
 
 const isRoot = process.getuid?.() === 0;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { makeSite } from '../helpers/site.ts';
-import { freeTcpPort } from '../helpers/processes.ts';
+import { freeTcpPort } from '../../harness/processes.ts';
 import {
   createQuicTransport,
   type FrameStream,

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { subscriptionExists } from '../helpers/messages.ts';
 import { makeSite } from '../helpers/site.ts';
-import { eventually, runCli, spawnCli } from '../helpers/processes.ts';
+import { eventually, runCli, spawnCli } from '../../harness/processes.ts';
 
 t.test(
   'cli sub: survives a router restart, printing every message once',

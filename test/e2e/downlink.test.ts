@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Agent } from '../../src/agent/index.ts';
 import { linkUp, take, text } from '../helpers/messages.ts';
 import { makeTier, startTier } from '../helpers/tier.ts';
-import { eventually } from '../helpers/processes.ts';
+import { eventually } from '../../harness/processes.ts';
 
 t.test(
   'downlink: a message published at site 1 reaches subscribers at site 2 and at the designated router, once, in order',

@@ -5,8 +5,8 @@ import {
   uplinkStatus,
 } from '../helpers/messages.ts';
 import { makeTier } from '../helpers/tier.ts';
-import { eventually } from '../helpers/processes.ts';
-import { makeAgent, makeNamespace } from '../helpers/grants.ts';
+import { eventually } from '../../harness/processes.ts';
+import { makeAgent, makeNamespace } from '../../harness/grants.ts';
 import {
   createQuicTransport,
   createTlsIdentity,

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { subscriptionExists, take } from '../helpers/messages.ts';
 import { makeSite } from '../helpers/site.ts';
-import { makeAgent, makeNamespace } from '../helpers/grants.ts';
-import { runCli, spawnCli } from '../helpers/processes.ts';
+import { makeAgent, makeNamespace } from '../../harness/grants.ts';
+import { runCli, spawnCli } from '../../harness/processes.ts';
 
 t.test(
   'pub/sub: separate processes, a subscriber receives in order what a publisher sent',

@@ -2,8 +2,8 @@ import t from 'tap';
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { makeSite } from '../helpers/site.ts';
-import { eventually, runCli } from '../helpers/processes.ts';
-import { SEED_FIXTURE_DIR } from '../helpers/seed-config.ts';
+import { eventually, runCli } from '../../harness/processes.ts';
+import { SEED_FIXTURE_DIR } from '../../harness/seed-config.ts';
 
 t.test(
   "seed config: the router starts from the users' file, serves agents, retries the uplink quietly",

@@ -6,7 +6,7 @@ import type {
   ReceivedMessage,
   Subscription,
 } from '../../src/agent/index.ts';
-import { eventually, runCli } from './processes.ts';
+import { eventually, runCli } from '../../harness/processes.ts';
 
 /** The first payload of `m` as text. */
 export const text = (m: ReceivedMessage): string =>

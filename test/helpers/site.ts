@@ -7,15 +7,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { relocatedSeedConfig } from './seed-config.ts';
-import { freePort, startRouter, type RouterProcess } from './processes.ts';
+import { relocatedSeedConfig } from '../../harness/seed-config.ts';
+import {
+  freePort,
+  startRouter,
+  type RouterProcess,
+} from '../../harness/processes.ts';
 import {
   makeAgent,
   makeNamespace,
   type GrantOptions,
   type TestAgent,
   type TestNamespace,
-} from './grants.ts';
+} from '../../harness/grants.ts';
 import { Agent } from '../../src/agent/index.ts';
 
 /** Everything a test needs to run one site router. */

@@ -9,9 +9,13 @@ import { join } from 'node:path';
 import type { Test } from 'tap';
 import { Agent } from '../../src/agent/index.ts';
 import { writeTierFiles, type RouterFiles } from '../../netem/topology.ts';
-import { startRouter, type RouterProcess } from './processes.ts';
+import { startRouter, type RouterProcess } from '../../harness/processes.ts';
 import { linkUp } from './messages.ts';
-import { makeAgent, type TestAgent, type TestNamespace } from './grants.ts';
+import {
+  makeAgent,
+  type TestAgent,
+  type TestNamespace,
+} from '../../harness/grants.ts';
 
 /** One router of a tier: its folder, config, ports and process. */
 export interface TierRouter {

@@ -13,7 +13,7 @@ import { findMosquitto } from '../../netem/mosquitto.ts';
 import type { ProfileOverrides } from '../../netem/profile-types.ts';
 import type { PeerTimers } from '../../netem/topology.ts';
 import { runTrial, type TrialResult } from '../../netem/trial.ts';
-import { REPO } from '../helpers/processes.ts';
+import { REPO } from '../../harness/processes.ts';
 
 /** Short link timings, so a dead QUIC path is noticed within 3 s. */
 const FAST_TIMERS: PeerTimers = { keepAliveS: 0.5, idleTimeoutS: 3 };

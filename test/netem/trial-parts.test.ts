@@ -19,7 +19,7 @@ import { DeliveryLog, payloadSeq, trialPayload } from '../../netem/workload.ts';
 import { overridesOf, parseRunArgs } from '../../netem/run-args.ts';
 import { withPeerTimers } from '../../netem/topology.ts';
 import { progressBar, progressText } from '../../netem/progress.ts';
-import { seedConfigText } from '../helpers/seed-config.ts';
+import { seedConfigText } from '../../harness/seed-config.ts';
 
 const outage = (startMs: number, durationMs: number): ScheduleEntry => ({
   kind: 'outage',

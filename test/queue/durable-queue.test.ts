@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
+import { QueueManager, openDataStore } from '../../src/queue/index.ts';
 import { BACKENDS } from './backends.ts';
 import { queueConformance } from './queue-conformance.ts';
 
@@ -12,11 +16,6 @@ for (const backend of BACKENDS) {
 t.test(
   'queue manager: marks are written atomically with appends and read back after reopen',
   async (t) => {
-    const { mkdtemp, rm } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { openDataStore, QueueManager } =
-      await import('../../src/queue/index.ts');
     const dir = await mkdtemp(join(tmpdir(), 'wavemq-marks-'));
     t.teardown(() => rm(dir, { recursive: true, force: true }));
     const key = Uint8Array.of(0x14, 1, 2, 3);

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Root of the repository. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** The seed files as kept in the repository. */
 export const SEED_FIXTURE_DIR = join(REPO_ROOT, 'test/fixtures/seed-config');
 /** The shared seed folder beside the repository, when it exists. */

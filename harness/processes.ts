@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = join(REPO, 'bin', 'wavemq.js');
 
 const children = new Set<ChildProcess>();

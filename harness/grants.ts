@@ -4,15 +4,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock } from '../../src/common/clock.ts';
-import type { NamespaceId } from '../../src/common/ids.ts';
+import type { Clock } from '../src/common/clock.ts';
+import type { NamespaceId } from '../src/common/ids.ts';
 import {
   Attestation,
   Entity,
   Proof,
   writeSecretFile,
   type Permission,
-} from '../../src/wave/index.ts';
+} from '../src/wave/index.ts';
 
 /** A namespace entity and where its secret file is. */
 export interface TestNamespace {

@@ -58,6 +58,11 @@ export class TrunkSender {
     o.link.onNeed(() => this.rewind());
   }
 
+  /** Smoothed time from sending a batch to its ack, ms; 0 before one. */
+  get smoothedRttMs(): number {
+    return this.srttMs;
+  }
+
   /** Trunk messages acked per second, smoothed over recent acks. */
   get drainRate(): number {
     return this.rate;

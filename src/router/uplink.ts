@@ -25,6 +25,14 @@ import { Downlinks } from './downlinks.ts';
  */
 const UPLINK_CONNECT_TIMEOUT_MS = 5_000;
 /**
+ * Attempts right after a link that was up ended get a shorter deadline,
+ * derived from the link's measured round trip (see attemptTimeoutMs), so
+ * that a short outage is followed by a fresh attempt sooner.
+ */
+const FAST_ATTEMPTS = 3;
+/** The shortest deadline of a fast attempt, ms. */
+const FAST_ATTEMPT_MIN_MS = 2_000;
+/**
  * Retry delays, ms: jittered, doubling, capped. The cap bounds how long a
  * site waits after its link returns; a probe every 15 s costs a few
  * packets.
@@ -60,6 +68,10 @@ export class Uplink {
   private readonly backoff: Backoff;
   private current: { conn: Connection; link: PeerLink } | undefined;
   private sender: TrunkSender | undefined;
+  /** Round trip of the last link that was up, ms; 0 when unknown. */
+  private lastRttMs = 0;
+  /** Fast attempts left (see FAST_ATTEMPTS). */
+  private fastLeft = 0;
 
   constructor(private readonly o: UplinkOptions) {
     this.log = o.logger.child({ component: 'uplink', ns: o.ns });
@@ -152,10 +164,13 @@ export class Uplink {
 
   /** One connection: handshake, then drain until the link fails. */
   private async session(signal: AbortSignal): Promise<void> {
+    const maxMs = this.o.connectTimeoutMs ?? UPLINK_CONNECT_TIMEOUT_MS;
+    const fast = this.fastLeft > 0;
+    if (fast) this.fastLeft -= 1;
     const conn = await this.o.transport.connect({
       ...this.o.address,
       identity: this.o.identity,
-      timeoutMs: this.o.connectTimeoutMs ?? UPLINK_CONNECT_TIMEOUT_MS,
+      timeoutMs: attemptTimeoutMs(fast ? this.lastRttMs : 0, maxMs),
       signal,
     });
     try {
@@ -178,6 +193,8 @@ export class Uplink {
         await this.drain(link);
       } finally {
         downlinks.stop();
+        this.lastRttMs = this.sender?.smoothedRttMs ?? 0;
+        this.fastLeft = FAST_ATTEMPTS;
       }
     } finally {
       this.current = undefined;
@@ -199,4 +216,18 @@ export class Uplink {
     this.sender = sender;
     await sender.run();
   }
+}
+
+/**
+ * The deadline of one connection attempt, ms. Without a measured round
+ * trip (`rttMs` 0) it is `maxMs`. With one, it is four round trips plus
+ * 1.5 s (room for the Retry, the handshake and one retransmission of a
+ * lost first packet), between 2 s and `maxMs`: long enough to connect on
+ * the link as it was, short enough that the next attempt comes soon when
+ * the link has just returned from an outage.
+ */
+export function attemptTimeoutMs(rttMs: number, maxMs: number): number {
+  if (!(rttMs > 0)) return maxMs;
+  const ms = 4 * rttMs + 1500;
+  return Math.min(maxMs, Math.max(FAST_ATTEMPT_MIN_MS, Math.round(ms)));
 }

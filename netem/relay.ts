@@ -17,12 +17,8 @@ import { RelayStateError } from './errors.ts';
 import { FlowTable, type Flow, type FlowInfo } from './flows.ts';
 import type { Direction, Profile } from './profile-types.ts';
 import { randomSeed, seededRandom, type Random } from './random.ts';
-import {
-  nextRebindMs,
-  nextStateChangeMs,
-  scheduledState,
-  type LinkState,
-} from './schedule.ts';
+import { scheduledState, type LinkState } from './schedule.ts';
+import { armSchedule } from './schedule-timer.ts';
 import { TimerScheduler, type Scheduler } from './scheduler.ts';
 import { DirectionShaper, type DirectionCounters } from './shaper.ts';
 import {
@@ -277,32 +273,18 @@ export class ImpairmentRelay {
   }
 
   private armSchedule(startedAtMs: number): void {
-    const schedule = this.o.profile.schedule;
-    const atElapsed = (ms: number, fn: () => void) =>
-      this.scheduler.at(startedAtMs + ms, () => {
-        if (this.phase === 'running') fn();
-      });
-    const armRebind = () => {
-      const next = nextRebindMs(schedule, this.elapsed());
-      if (next === undefined) return;
-      atElapsed(next, () => {
-        this.rebind()
-          .catch((err: unknown) => {
-            this.log.error({ err: errorMessage(err) }, 'rebind failed');
-          })
-          .finally(armRebind);
-      });
-    };
-    const armStateLog = () => {
-      const next = nextStateChangeMs(schedule, this.elapsed());
-      if (next === undefined) return;
-      atElapsed(next, () => {
-        this.log.info(this.stats().state, 'link state changed');
-        armStateLog();
-      });
-    };
-    armRebind();
-    armStateLog();
+    armSchedule({
+      scheduler: this.scheduler,
+      schedule: this.o.profile.schedule,
+      startedAtMs,
+      running: () => this.phase === 'running',
+      onStateChange: () =>
+        this.log.info(this.stats().state, 'link state changed'),
+      onRebind: () =>
+        this.rebind().catch((err: unknown) => {
+          this.log.error({ err: errorMessage(err) }, 'rebind failed');
+        }),
+    });
     this.armSweep();
   }
 

@@ -22,12 +22,8 @@ import {
 import { RelayStateError } from './errors.ts';
 import type { Direction, Profile } from './profile-types.ts';
 import { randomSeed, seededRandom, type Random } from './random.ts';
-import {
-  nextRebindMs,
-  nextStateChangeMs,
-  scheduledState,
-  type LinkState,
-} from './schedule.ts';
+import { scheduledState, type LinkState } from './schedule.ts';
+import { armSchedule } from './schedule-timer.ts';
 import { TimerScheduler, type Scheduler } from './scheduler.ts';
 import type { HostPort } from './sockets.ts';
 import {
@@ -221,30 +217,19 @@ export class TcpImpairmentRelay {
   }
 
   private armSchedule(): void {
-    const schedule = this.o.profile.schedule;
-    const at = (ms: number, fn: () => void) =>
-      this.scheduler.at(this.startedAtMs! + ms, () => {
-        if (this.phase === 'running') fn();
-      });
-    const armChange = () => {
-      const next = nextStateChangeMs(schedule, this.elapsed());
-      if (next === undefined) return;
-      at(next, () => {
+    armSchedule({
+      scheduler: this.scheduler,
+      schedule: this.o.profile.schedule,
+      startedAtMs: this.startedAtMs ?? this.scheduler.now(),
+      running: () => this.phase === 'running',
+      onStateChange: () => {
         this.log.info(this.stats().state, 'link state changed');
         this.linkChanged();
-        armChange();
-      });
-    };
-    const armRebind = () => {
-      const next = nextRebindMs(schedule, this.elapsed());
-      if (next === undefined) return;
-      at(next, () => {
+      },
+      onRebind: () => {
         this.rebind();
-        armRebind();
-      });
-    };
-    armChange();
-    armRebind();
+      },
+    });
   }
 
   private linkChanged(): void {

@@ -28,7 +28,7 @@ export interface Timeline {
 }
 
 /** What a trial measured. Times in ms; counts in messages. */
-export interface TrialResult {
+export interface TrialResult extends Figures {
   /** The profile as run; schedule times count from publishing's start. */
   profile: Profile;
   seed: number;
@@ -41,30 +41,6 @@ export interface TrialResult {
   setupMs: number;
   /** Publishing began this long after the schedule's origin. */
   lateStartMs: number;
-  /** Publishes the site router acknowledged. */
-  published: number;
-  /** Publishes that failed, and the first failure's text. */
-  failed: number;
-  firstError: string | undefined;
-  /** Distinct messages the subscriber received. */
-  delivered: number;
-  /** Drops counted by queues: site trunk plus subscriber queue. */
-  dropped: number;
-  trunkDrops: number;
-  queueDrops: number;
-  duplicated: number;
-  reordered: number;
-  /** Messages received that the trial did not publish. */
-  foreign: number;
-  /** published - delivered - dropped, never below 0. */
-  unexplained: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  maxLatencyMs: number | null;
-  /** Time to drain after `drainFrom`; null when it never did. */
-  drainMs: number | null;
-  /** Where the drain is measured from (ms after the schedule's origin). */
-  drainFrom: DrainReference;
   /** Actual publishing time. */
   publishMs: number;
   /** True when the drain wait ended with everything accounted for. */
@@ -147,21 +123,29 @@ export interface FigureFacts {
 
 /** The counted figures of a run: the same for wavemq and a baseline. */
 export interface Figures {
+  /** Publishes the site router (or broker) acknowledged. */
   published: number;
+  /** Publishes that failed, and the first failure's text. */
   failed: number;
   firstError: string | undefined;
+  /** Distinct messages the subscriber received. */
   delivered: number;
+  /** Drops counted by queues: sending side plus subscriber queue. */
   dropped: number;
   trunkDrops: number;
   queueDrops: number;
   duplicated: number;
   reordered: number;
+  /** Messages received that the trial did not publish. */
   foreign: number;
+  /** published - delivered - dropped, never below 0. */
   unexplained: number;
   p50Ms: number | null;
   p99Ms: number | null;
   maxLatencyMs: number | null;
+  /** Time to drain after `drainFrom`; null when it never did. */
   drainMs: number | null;
+  /** Where the drain is measured from (ms after the schedule's origin). */
   drainFrom: DrainReference;
 }
 

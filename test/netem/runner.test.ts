@@ -2,6 +2,7 @@
 // real router processes, the impairment relay on loopback, 4 s of
 // publishing at 20 msg/s, schedules shortened to fit. Each takes about
 // 10-15 s; they run one after another.
+import { FIGURE_KEYS, REPORT_KEYS } from './report-keys.ts';
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -75,19 +76,7 @@ t.test(
     ]);
     t.equal(run.code, 0, `exit 0 (stderr: ${run.stderr.slice(-500)})`);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
-    t.same(Object.keys(report).sort(), [
-      'baseline',
-      'delivered',
-      'drainMs',
-      'dropped',
-      'duplicated',
-      'p50Ms',
-      'p99Ms',
-      'profile',
-      'published',
-      'reordered',
-      'unexplained',
-    ]);
+    t.same(Object.keys(report).sort(), REPORT_KEYS);
     t.match(report, {
       profile: 'cellular',
       baseline: null,
@@ -135,17 +124,7 @@ t.test(
     t.match(report, { profile: 'outage', published: 80, unexplained: 0 });
     const baseline = report['baseline'] as Record<string, unknown> | null;
     t.ok(baseline, 'the baseline ran');
-    t.same(Object.keys(baseline ?? {}).sort(), [
-      'delivered',
-      'drainMs',
-      'dropped',
-      'duplicated',
-      'p50Ms',
-      'p99Ms',
-      'published',
-      'reordered',
-      'unexplained',
-    ]);
+    t.same(Object.keys(baseline ?? {}).sort(), FIGURE_KEYS);
     t.equal(baseline?.['published'], 80, 'the same workload was published');
     t.type(baseline?.['p50Ms'], 'number');
     t.comment(`baseline: ${JSON.stringify(baseline)}`);

@@ -1,3 +1,4 @@
+import { FIGURE_KEYS, REPORT_KEYS } from './report-keys.ts';
 import t from 'tap';
 import type { ScheduleEntry } from '../../netem/index.ts';
 import { loadProfile } from '../../netem/profile.ts';
@@ -233,19 +234,7 @@ t.test(
   async (t) => {
     const r = await sampleResult();
     const json = jsonReport(r);
-    t.same(Object.keys(json).sort(), [
-      'baseline',
-      'delivered',
-      'drainMs',
-      'dropped',
-      'duplicated',
-      'p50Ms',
-      'p99Ms',
-      'profile',
-      'published',
-      'reordered',
-      'unexplained',
-    ]);
+    t.same(Object.keys(json).sort(), REPORT_KEYS);
     t.equal(json.baseline, null);
     t.equal(json.profile, 'outage');
     const text = textReport(r, { ran: false, reason: 'mosquitto missing' });
@@ -305,17 +294,7 @@ t.test(
     const r = await sampleResult();
     const b = sampleBaseline(r);
     const json = jsonReport(r, { ran: true, result: b });
-    t.same(Object.keys(json.baseline ?? {}).sort(), [
-      'delivered',
-      'drainMs',
-      'dropped',
-      'duplicated',
-      'p50Ms',
-      'p99Ms',
-      'published',
-      'reordered',
-      'unexplained',
-    ]);
+    t.same(Object.keys(json.baseline ?? {}).sort(), FIGURE_KEYS);
     t.match(json.baseline, { published: 50, unexplained: 3, duplicated: 2 });
     t.not(json.published, 50, 'the top level keeps wavemq figures');
     const text = textReport(r, { ran: true, result: b });

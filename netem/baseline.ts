@@ -26,17 +26,12 @@ import type { Profile } from './profile-types.ts';
 import { TcpImpairmentRelay, type TcpRelayStats } from './tcp-relay.ts';
 import { routerSide, type TrialNetwork } from './trial-network.ts';
 import {
-  runPhases,
+  runWorkload,
   type TrialProgress,
   type UplinkReading,
 } from './trial-phases.ts';
 import { figuresOf, type Figures } from './trial-result.ts';
-import {
-  DeliveryLog,
-  PacedPublisher,
-  TRIAL_URI,
-  payloadSeq,
-} from './workload.ts';
+import { DeliveryLog, TRIAL_URI, payloadSeq } from './workload.ts';
 
 /** Options of {@link runBaseline}: the trial's settings, resolved. */
 export interface BaselineOptions {
@@ -136,28 +131,19 @@ async function baseline(
   const sentAtMs = new Float64Array(count).fill(NaN);
   const log = new DeliveryLog(count, sentAtMs);
   const { relay, publisherClient, bridge } = await bringUp(r, o, binary, log);
-  const setupMs = relay.stats().elapsedMs;
-  const publisher = new PacedPublisher({
-    publish: (_seq, payload) =>
-      publisherClient.publishAsync(TRIAL_URI, payload, { qos: 1 }),
-    count,
-    ratePerSecond: o.ratePerSecond,
-    payloadBytes: o.payloadBytes,
-    sentAtMs,
-    onFailed: (seq) => log.abandon(seq),
-  });
-  const originMs = performance.now() - setupMs + o.leadInMs;
-  await sleep(originMs - performance.now(), o.signal);
-  const timeline = await runPhases({
+  const { setupMs, publisher, timeline } = await runWorkload({
     relay,
     poller: bridge,
-    publisher,
     log,
+    publish: (_seq, payload) =>
+      publisherClient.publishAsync(TRIAL_URI, payload, { qos: 1 }),
+    ratePerSecond: o.ratePerSecond,
+    payloadBytes: o.payloadBytes,
     seconds: o.seconds,
-    originMs,
-    drainTimeoutMs: o.drainTimeoutMs ?? 120_000,
+    leadInMs: o.leadInMs,
+    drainTimeoutMs: o.drainTimeoutMs,
     onProgress: o.onProgress,
-    progressIntervalMs: o.progressIntervalMs ?? 250,
+    progressIntervalMs: o.progressIntervalMs,
     signal: o.signal,
   });
   return {

@@ -7,7 +7,11 @@ import { sleep } from '../src/common/index.ts';
 import type { Direction } from './profile-types.ts';
 import type { LinkState } from './schedule.ts';
 import type { Timeline } from './trial-result.ts';
-import type { DeliveryLog, PacedPublisher } from './workload.ts';
+import {
+  PacedPublisher,
+  type DeliveryLog,
+  type PacedPublisherOptions,
+} from './workload.ts';
 
 /** A running trial's figures, for a progress line. */
 export interface TrialProgress {
@@ -28,7 +32,8 @@ export interface TrialProgress {
 
 /** The impaired link as the phases see it (either relay). */
 export interface LinkView {
-  stats(): { state: Record<Direction, LinkState> };
+  /** `elapsedMs` counts from the link's start. */
+  stats(): { state: Record<Direction, LinkState>; elapsedMs: number };
 }
 
 /** A reading of the sending side's uplink. */
@@ -139,4 +144,59 @@ async function waitForDrain(
     await sleep(CHECK_INTERVAL_MS, c.signal).catch(() => undefined);
   }
   return false;
+}
+
+/** What {@link runWorkload} needs; times in ms. */
+export interface WorkloadOptions {
+  relay: LinkView;
+  poller: UplinkView;
+  log: DeliveryLog;
+  publish: PacedPublisherOptions['publish'];
+  ratePerSecond: number;
+  payloadBytes: number;
+  /** Publishing time, s. */
+  seconds: number;
+  /** From the link's start to the schedule's origin. */
+  leadInMs: number;
+  /** Default 120 000. */
+  drainTimeoutMs: number | undefined;
+  onProgress: ((p: TrialProgress) => void) | undefined;
+  /** Default 250. */
+  progressIntervalMs: number | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Waits for the schedule's origin (`leadInMs` after the link started),
+ * publishes the log's messages at the set rate, and waits for the drain.
+ */
+export async function runWorkload(o: WorkloadOptions): Promise<{
+  setupMs: number;
+  publisher: PacedPublisher;
+  timeline: Timeline;
+}> {
+  const setupMs = o.relay.stats().elapsedMs;
+  const publisher = new PacedPublisher({
+    publish: o.publish,
+    count: o.log.count,
+    ratePerSecond: o.ratePerSecond,
+    payloadBytes: o.payloadBytes,
+    sentAtMs: o.log.sentAtMs,
+    onFailed: (seq) => o.log.abandon(seq),
+  });
+  const originMs = performance.now() - setupMs + o.leadInMs;
+  await sleep(originMs - performance.now(), o.signal);
+  const timeline = await runPhases({
+    relay: o.relay,
+    poller: o.poller,
+    publisher,
+    log: o.log,
+    seconds: o.seconds,
+    originMs,
+    drainTimeoutMs: o.drainTimeoutMs ?? 120_000,
+    onProgress: o.onProgress,
+    progressIntervalMs: o.progressIntervalMs ?? 250,
+    signal: o.signal,
+  });
+  return { setupMs, publisher, timeline };
 }

@@ -29,11 +29,11 @@ import {
 } from './topology.ts';
 import { routerSide, type TrialNetwork } from './trial-network.ts';
 import { TrialSetupError } from './trial-errors.ts';
-import { runPhases, type TrialProgress } from './trial-phases.ts';
+import { runWorkload, type TrialProgress } from './trial-phases.ts';
 import { finishTrial, type TrialResult } from './trial-result.ts';
 import { StatusPoller } from './trial-status.ts';
 import { TrialSubscriber, connectTrialAgent } from './trial-subscriber.ts';
-import { DeliveryLog, PacedPublisher, TRIAL_URI } from './workload.ts';
+import { DeliveryLog, TRIAL_URI } from './workload.ts';
 
 export type { TrialResult } from './trial-result.ts';
 export type { TrialProgress } from './trial-phases.ts';
@@ -182,27 +182,18 @@ async function trial(
   const sentAtMs = new Float64Array(set.count).fill(NaN);
   const log = new DeliveryLog(set.count, sentAtMs);
   const { agent, relay, poller, subscriber } = await bringUp(r, o, set, log);
-  const setupMs = relay.stats().elapsedMs;
-  const publisher = new PacedPublisher({
-    publish: (_seq, payload) => agent.publish(TRIAL_URI, payload),
-    count: set.count,
-    ratePerSecond: set.ratePerSecond,
-    payloadBytes: set.payloadBytes,
-    sentAtMs,
-    onFailed: (seq) => log.abandon(seq),
-  });
-  const originMs = performance.now() - setupMs + set.leadInMs;
-  await sleep(originMs - performance.now(), o.signal);
-  const timeline = await runPhases({
+  const { setupMs, publisher, timeline } = await runWorkload({
     relay,
     poller,
-    publisher,
     log,
+    publish: (_seq, payload) => agent.publish(TRIAL_URI, payload),
+    ratePerSecond: set.ratePerSecond,
+    payloadBytes: set.payloadBytes,
     seconds: set.seconds,
-    originMs,
-    drainTimeoutMs: o.drainTimeoutMs ?? 120_000,
+    leadInMs: set.leadInMs,
+    drainTimeoutMs: o.drainTimeoutMs,
     onProgress: o.onProgress,
-    progressIntervalMs: o.progressIntervalMs ?? 250,
+    progressIntervalMs: o.progressIntervalMs,
     signal: o.signal,
   });
   return finishTrial({

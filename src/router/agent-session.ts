@@ -17,6 +17,7 @@ import {
 import type { Router } from './router.ts';
 import {
   BadRequestError,
+  ProofNotCachedError,
   MessageTooLargeError,
   UnexpectedFrameError,
 } from './errors.ts';
@@ -175,6 +176,17 @@ async function publish(
     failure = err;
   }
   await job.previous;
+  if (failure instanceof ProofNotCachedError) {
+    // An earlier frame of this connection may carry the proof or entity
+    // in full and was still being admitted; it has been now, so look
+    // again once before refusing.
+    try {
+      admitted = await admit(router, job.msgs);
+      failure = undefined;
+    } catch (err) {
+      failure = err;
+    }
+  }
   try {
     if (admitted) stored = router.route(admitted, { from: 'local' });
   } catch (err) {

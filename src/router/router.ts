@@ -11,7 +11,6 @@ import type { Logger } from '../common/logger.ts';
 import { type Clock, systemClock } from '../common/clock.ts';
 import { WavemqError, errorMessage } from '../common/errors.ts';
 import type { QueueId, RouterId } from '../common/ids.ts';
-import { LruMap } from '../common/lru.ts';
 import type { RouterConfig } from '../config/index.ts';
 import {
   QueueManager,
@@ -35,6 +34,7 @@ import { downlinkRecipient, trunkQueueId } from './queue-ids.ts';
 import { serveAgent } from './agent-session.ts';
 import { createRouterMetrics, type RouterMetrics } from './metrics.ts';
 import { PersistStore } from './persist-store.ts';
+import { SessionSeqs } from './session-seqs.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { Uplink } from './uplink.ts';
 import { routerStatus, type RouterStatus } from './status.ts';
@@ -89,7 +89,7 @@ export class Router {
   private listener: Listener | undefined;
   private peerListener: Listener | undefined;
   /** Highest sequence accepted per publisher session (drops resends). */
-  private readonly sessions = new LruMap<string, number>(65_536);
+  private readonly sessions = new SessionSeqs();
 
   private constructor(readonly o: RouterOptions) {
     this.clock = o.clock ?? systemClock;
@@ -294,8 +294,7 @@ export class Router {
     const entries: { queue: QueueId; bytes: Uint8Array }[] = [];
     const persisted: { ns: string; uri: string; bytes: Uint8Array }[] = [];
     for (const a of admitted) {
-      if ((this.sessions.get(a.m.session) ?? -1) >= a.m.seq) continue;
-      this.sessions.set(a.m.session, a.m.seq);
+      if (!this.sessions.firstTime(a.m.session, a.m.seq)) continue;
       for (const queue of this.subscriptions.index.match(a.m.ns, a.m.uri)) {
         if (downlinkRecipient(queue) === a.m.origin) continue;
         entries.push({ queue, bytes: a.bytes });

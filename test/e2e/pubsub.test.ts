@@ -1,5 +1,9 @@
 import t from 'tap';
-import { subscriptionExists, take } from '../helpers/messages.ts';
+import {
+  subscriptionExists,
+  take,
+  takeUntilQuiet,
+} from '../helpers/messages.ts';
 import { makeSite } from '../helpers/site.ts';
 import { makeAgent, makeNamespace } from '../../harness/grants.ts';
 import { runCli, spawnCli } from '../../harness/processes.ts';
@@ -149,5 +153,43 @@ t.test(
       ),
       Array.from({ length: 40 }, (_, i) => `m${i}`),
     );
+  },
+);
+
+t.test(
+  'pub/sub: a burst from a fresh connection arrives whole, in order, once',
+  async (t) => {
+    const site = await makeSite(t);
+    await site.start();
+    const a = await site.agent('a');
+    const subscriber = await site.connect(a);
+    const sub = await subscriber.subscribe('burst/*', { id: 'burst' });
+    // A fresh connection sends its proof in full only in its first batch;
+    // the batches after it, sent before it is acknowledged, name it by
+    // hash and must not be refused or dropped for that.
+    // Its own entity and proof, so the router has not seen them before.
+    const publisher = await site.connect(await site.agent('b'));
+    const count = 3000;
+    const acks: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      acks.push(publisher.publish('burst/x', `m${i}`));
+      // One message a batch at first, so many batches are in flight
+      // while the first is still being verified.
+      if (i < 200 || i % 50 === 49) {
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    }
+    await Promise.all(acks);
+    const got = (await takeUntilQuiet(sub, count, 10_000)).map((m) =>
+      Buffer.from(m.payloads[0]!.content).toString(),
+    );
+    t.equal(new Set(got).size, count, 'every acknowledged message arrived');
+    t.same(
+      got,
+      Array.from({ length: count }, (_, i) => `m${i}`),
+      'in the order published',
+    );
+    await publisher.close();
+    await subscriber.close();
   },
 );

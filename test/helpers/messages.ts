@@ -31,6 +31,32 @@ export async function take(
   return out;
 }
 
+/**
+ * Up to `n` messages of `sub`, acknowledged as they come; stops early
+ * when none has come for `quietMs`, so a test can report how many are
+ * missing instead of waiting for ever.
+ */
+export async function takeUntilQuiet(
+  sub: Subscription,
+  n: number,
+  quietMs: number,
+): Promise<ReceivedMessage[]> {
+  const out: ReceivedMessage[] = [];
+  const it = sub[Symbol.asyncIterator]();
+  while (out.length < n) {
+    let timer: NodeJS.Timeout | undefined;
+    const quiet = new Promise<'quiet'>((resolve) => {
+      timer = setTimeout(() => resolve('quiet'), quietMs);
+    });
+    const next = await Promise.race([it.next(), quiet]);
+    clearTimeout(timer);
+    if (next === 'quiet' || next.done === true) break;
+    out.push(next.value);
+    sub.ack(next.value);
+  }
+  return out;
+}
+
 /** One namespace's uplink figures, as `status` reports them. */
 export interface UplinkStatus {
   link: string;

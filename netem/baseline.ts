@@ -7,6 +7,7 @@
  * QoS 1 subscriber at the cloud broker counts what arrives. Figures are
  * computed exactly as for wavemq.
  */
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -89,13 +90,19 @@ interface Running {
   relay: TcpImpairmentRelay | undefined;
 }
 
-/** Brokers of running baselines, for {@link abandonBaselines}. */
-const liveBrokers = new Set<MosquittoBroker>();
+/** Running baselines, for {@link abandonBaselines}. */
+const live = new Set<Running & { keep: boolean }>();
 
-/** Kills every running baseline broker (for a process about to exit). */
+/**
+ * Kills every running baseline's brokers and removes its folder (unless
+ * kept), synchronously: for a process about to exit on a signal.
+ */
 export function abandonBaselines(): void {
-  for (const b of liveBrokers) b.kill();
-  liveBrokers.clear();
+  for (const r of live) {
+    for (const b of r.brokers) b.kill();
+    if (!r.keep) rmSync(r.root, { recursive: true, force: true });
+  }
+  live.clear();
 }
 
 /**
@@ -109,16 +116,19 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
     ...(o.install === undefined ? {} : { install: o.install }),
     ...(o.say ? { say: o.say } : {}),
   });
-  const r: Running = {
+  const r: Running & { keep: boolean } = {
     root: await mkdtemp(join(tmpdir(), 'wavemq-netem-mqtt-')),
     brokers: [],
     clients: [],
     relay: undefined,
+    keep: o.keepDir === true,
   };
+  live.add(r);
   try {
     return await baseline(r, o, binary);
   } finally {
-    await tearDown(r, o.keepDir === true);
+    await tearDown(r, r.keep);
+    live.delete(r);
   }
 }
 
@@ -232,7 +242,6 @@ async function startBroker(
   const { host, port, netns } = at;
   const broker = new MosquittoBroker(binary, name, host, port, netns);
   r.brokers.push(broker);
-  liveBrokers.add(broker);
   await broker.start(r.root, brokerConfig({ host, port, dataDir }, bridge));
   return broker;
 }
@@ -327,10 +336,7 @@ async function tearDown(r: Running, keep: boolean): Promise<void> {
       process.stderr.write(`mqtt client close: ${errorMessage(err)}\n`);
     });
   }
-  for (const b of [...r.brokers].reverse()) {
-    await b.stop();
-    liveBrokers.delete(b);
-  }
+  for (const b of [...r.brokers].reverse()) await b.stop();
   await r.relay?.stop();
   if (!keep) await rm(r.root, { recursive: true, force: true });
 }

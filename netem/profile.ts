@@ -4,7 +4,7 @@
  * File format and field meanings: netem/README.md.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../src/common/index.ts';
 import { ProfileNotFoundError } from './errors.ts';
@@ -66,7 +66,8 @@ export async function profileNames(): Promise<string[]> {
 /**
  * Loads a shipped profile by name (`cellular`) or any profile file by
  * path (anything containing `/` or ending in `.json`), follows its
- * `extends` chain and applies `overrides`.
+ * `extends` chain and applies `overrides`. A path in `extends` counts
+ * from the folder of the file that names it.
  * @throws ProfileNotFoundError when there is no such profile or file.
  * @throws ProfileError naming the field when a file or override is bad.
  */
@@ -82,7 +83,10 @@ export async function loadProfile(
     }
     const patch = readPatch(next, await readProfileJson(next));
     chain.unshift(patch);
-    next = patch.extends;
+    next =
+      patch.extends !== undefined && isPath(patch.extends) && isPath(next)
+        ? resolve(dirname(next), patch.extends)
+        : patch.extends;
   }
   return resolveProfile(profileLabel(nameOrPath), chain, overrides);
 }

@@ -9,6 +9,9 @@ export const USAGE =
   'usage: npm run netem -- PROFILE [--seconds N] [--rate N] [--seed N] ' +
   '[--set KEY=VALUE]... [--json] [--no-baseline] [--loopback] [--keep]';
 
+/** Messages one trial may publish (each is tracked in memory). */
+export const MAX_MESSAGES = 10_000_000;
+
 /** A command-line mistake; exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -59,10 +62,18 @@ export function parseRunArgs(argv: string[]): RunArgs {
   if (profile === undefined && values.help !== true) {
     throw new UsageError('PROFILE is required');
   }
+  const seconds = positive('--seconds', values.seconds) ?? 60;
+  const rate = positive('--rate', values.rate) ?? 50;
+  if (seconds * rate > MAX_MESSAGES) {
+    throw new UsageError(
+      `--seconds x --rate is ${seconds * rate} messages; the most is ` +
+        `${MAX_MESSAGES}`,
+    );
+  }
   return {
     profile: profile ?? '',
-    seconds: positive('--seconds', values.seconds) ?? 60,
-    rate: positive('--rate', values.rate) ?? 50,
+    seconds,
+    rate,
     seed: seedOf(values.seed),
     sets: values.set ?? [],
     json: values.json ?? false,

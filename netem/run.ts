@@ -28,7 +28,7 @@ import {
 } from './baseline.ts';
 import { BaselineError } from './errors.ts';
 import { isRoot } from './command.ts';
-import { readOverrides } from './profile.ts';
+import { loadProfile, readOverrides } from './profile.ts';
 import { ProgressPrinter } from './progress.ts';
 import { USAGE, UsageError, overridesOf, parseRunArgs } from './run-args.ts';
 import { abandonTrials, runTrial, type TrialResult } from './trial.ts';
@@ -90,13 +90,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const overrides = readOverrides(o.profile, overridesOf(o.sets));
+  // A bad profile is reported before anything is made or started.
+  await loadProfile(o.profile, overrides);
   const network = networkFromEnv();
   if (network === undefined && isRoot() && !o.loopback) {
     return runInNamespaces(fileURLToPath(import.meta.url), argv);
   }
   onInterrupt();
   overallBound(o.seconds);
-  const overrides = readOverrides(o.profile, overridesOf(o.sets));
   const progress = new ProgressPrinter();
   process.stderr.write(
     `netem: starting a designated router, the relay (${o.profile}) and ` +

@@ -235,6 +235,13 @@ t.test(
       code: 'NETEM_PROFILE_INVALID',
       data: { field: 'extends' },
     });
+    writeFileSync(
+      join(dir, 'site-b.json'),
+      JSON.stringify({ extends: 'site-a.json', up: { lossPercent: 7 } }),
+    );
+    const b = await loadProfile(join(dir, 'site-b.json'));
+    t.equal(b.up.lossPercent, 7, 'a relative extends counts from its file');
+    t.equal(b.schedule.length, 1, 'and brings that file in');
     writeFileSync(join(dir, 'broken.json'), '{ nope');
     await t.rejects(loadProfile(join(dir, 'broken.json')), {
       code: 'NETEM_PROFILE_INVALID',

@@ -153,6 +153,11 @@ t.test('runner arguments: defaults, overrides, and mistakes', async (t) => {
   t.same(overridesOf(b.sets), { outageMs: 3000, up: { lossPercent: 5 } });
   t.throws(() => parseRunArgs([]), usage, 'a profile is required');
   t.throws(() => parseRunArgs(['x', '--rate', '0']), usage);
+  t.throws(
+    () => parseRunArgs(['x', '--rate', '1e9']),
+    { message: /the most is 10000000/ },
+    'a workload too large to track is refused',
+  );
   t.throws(() => parseRunArgs(['x', '--seed', '1.5']), usage);
   t.throws(() => parseRunArgs(['x', '--bogus']), TypeError);
   t.throws(() => overridesOf(['outageMs']), usage);

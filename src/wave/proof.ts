@@ -27,7 +27,7 @@ import { Fields } from './fields.ts';
 import { hashOf, parseHash } from './hash.ts';
 import { validatePattern } from './pattern.ts';
 import { isPermission, type Permission } from './policy.ts';
-import { windowStatus } from './validity.ts';
+import { windowStatus, type ValidityWindow } from './validity.ts';
 
 /** Most attestations on one proof path. */
 export const MAX_PROOF_LINKS = 16;
@@ -50,6 +50,42 @@ export interface BuildOptions {
 function validNow(a: Attestation, nowMs: number): boolean {
   const objects = [a, a.attesterEntity, a.subjectEntity ?? a];
   return objects.every((w) => windowStatus(w, nowMs) === 'valid');
+}
+
+/** Why attestation `a` cannot serve `o` now, in words; undefined if it can. */
+function unusableReason(
+  a: Attestation,
+  o: BuildOptions,
+  nowMs: number,
+): string | undefined {
+  if (a.namespace !== o.namespace) return 'another namespace';
+  const named: [string, ValidityWindow][] = [
+    ['grant', a],
+    ['attester', a.attesterEntity],
+    ['subject', a.subjectEntity ?? a],
+  ];
+  for (const [what, w] of named) {
+    const status = windowStatus(w, nowMs);
+    if (status === 'expired') {
+      return `${what} expired ${new Date(w.notAfterMs).toISOString()}`;
+    }
+    if (status === 'not-yet-valid') {
+      return `${what} valid from ${new Date(w.notBeforeMs).toISOString()}`;
+    }
+  }
+  const missing = o.permissions.filter((p) => !a.grants(p, o.resource));
+  if (missing.length > 0) return `no ${missing.join(',')} on ${o.resource}`;
+  return undefined;
+}
+
+/** The reasons of up to three unusable attestations, for an error. */
+function unusableText(o: BuildOptions, nowMs: number): string {
+  const reasons = o.attestations
+    .map((a) => unusableReason(a, o, nowMs))
+    .filter((r): r is string => r !== undefined);
+  if (reasons.length === 0) return '';
+  const shown = reasons.slice(0, 3).join('; ');
+  return `: ${shown}${reasons.length > 3 ? '; ...' : ''}`;
 }
 
 /** A path of attestations from a namespace to a subject. Immutable. */
@@ -166,7 +202,8 @@ export class Proof {
       throw new NoProofFoundError(
         `no grant of ${perms} on ${o.resource} in namespace ` +
           `${o.namespace} for entity ${o.subject} (${usable.length} of ` +
-          `${o.attestations.length} attestations usable)`,
+          `${o.attestations.length} attestations usable` +
+          `${unusableText(o, nowMs)})`,
         {
           subject: o.subject,
           namespace: o.namespace,

@@ -121,7 +121,7 @@ void t.test('proof build: refuses paths that break a rule', (t) => {
     build([
       grant(ns, s, { namespace: nsId, clock, permissions: ['subscribe'] }),
     ]),
-    NoProofFoundError,
+    { name: 'NoProofFoundError', message: /: no publish on x\/y\)/ },
     'permission',
   );
   t.throws(
@@ -132,6 +132,11 @@ void t.test('proof build: refuses paths that break a rule', (t) => {
   const soon = grant(ns, s, { namespace: nsId, clock, expiryMs: 1000 });
   clock.advance(1000);
   t.throws(build([soon]), NoProofFoundError, 'expired');
+  t.throws(
+    build([soon]),
+    { message: /\(0 of 1 attestations usable: grant expired \d{4}-/ },
+    'the error says the grant expired, and when',
+  );
   t.throws(
     build([
       grant(ns, s, { namespace: nsId, clock, notBeforeMs: clock.now() + 10 }),

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { NamespaceId } from '../common/ids.ts';
-import { parseDuration } from '../common/duration.ts';
+import { DurationError, parseDuration } from '../common/duration.ts';
 import {
   Attestation,
   Entity,
@@ -94,7 +94,7 @@ interface EntityNewOpts {
 
 async function entityNew(o: EntityNewOpts): Promise<void> {
   checkOutput(o.output, o.force);
-  const e = Entity.create({ expiryMs: parseDuration(o.expiry) });
+  const e = Entity.create({ expiryMs: expiryOption(o.expiry) });
   const passphrase = o.passphraseFile
     ? await readPassphrase(o.passphraseFile)
     : undefined;
@@ -147,7 +147,7 @@ async function attest(o: AttestOpts): Promise<void> {
       { permissions: parsePermissions(o.permissions), resource: o.resource },
     ],
     indirections: Number.parseInt(o.indirections, 10),
-    expiryMs: parseDuration(o.expiry),
+    expiryMs: expiryOption(o.expiry),
   });
   await writeFile(o.output, a.encodeFile());
   print(o.json, { hash: a.hash, file: o.output }, a.hash);
@@ -182,4 +182,18 @@ async function prove(files: string[], o: ProveOpts): Promise<void> {
   });
   await writeFile(o.output, proof.encodeFile());
   print(o.json, { hash: proof.hash, file: o.output }, proof.hash);
+}
+
+/**
+ * The `--expiry` option in ms.
+ * @throws DurationError naming the option for a bad or zero duration.
+ */
+function expiryOption(text: string): number {
+  const ms = parseDuration(text);
+  if (ms <= 0) {
+    throw new DurationError(`--expiry must be above zero, not '${text}'`, {
+      input: text,
+    });
+  }
+  return ms;
 }

@@ -26,6 +26,7 @@ import { shiftSchedule } from './profile.ts';
 import type { Profile } from './profile-types.ts';
 import { TcpImpairmentRelay, type TcpRelayStats } from './tcp-relay.ts';
 import { routerSide, type TrialNetwork } from './trial-network.ts';
+import { tcLink, usesTc, type ApplyTc, type TrialLink } from './trial-link.ts';
 import {
   runWorkload,
   type TrialProgress,
@@ -51,6 +52,8 @@ export interface BaselineOptions {
    * broker goes in the router's); default loopback.
    */
   network?: TrialNetwork | undefined;
+  /** Applies tc profiles when the network has a trunk path; default tc. */
+  applyTc?: ApplyTc | undefined;
   /** Longest wait for the drain after publishing; default 120 000. */
   drainTimeoutMs?: number;
   /** Install Debian's mosquitto when missing (root only); default true. */
@@ -70,7 +73,10 @@ export interface BaselineResult extends Figures {
   /** From the relay's start to the bridge being connected, ms. */
   setupMs: number;
   completed: boolean;
-  relay: TcpRelayStats;
+  /** The TCP relay's counters; undefined when tc impaired the link. */
+  relay: TcpRelayStats | undefined;
+  /** What impaired the link: `relay` or `tc netem`. */
+  impairment: string;
   /** Times the bridge connected, and its state at the end. */
   bridgeConnects: number;
   bridgeState: string;
@@ -87,7 +93,7 @@ interface Running {
   root: string;
   brokers: MosquittoBroker[];
   clients: MqttClient[];
-  relay: TcpImpairmentRelay | undefined;
+  link: TrialLink | undefined;
 }
 
 /** Running baselines, for {@link abandonBaselines}. */
@@ -120,7 +126,7 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
     root: await mkdtemp(join(tmpdir(), 'wavemq-netem-mqtt-')),
     brokers: [],
     clients: [],
-    relay: undefined,
+    link: undefined,
     keep: o.keepDir === true,
   };
   live.add(r);
@@ -140,9 +146,14 @@ async function baseline(
   const count = Math.max(1, Math.round(o.seconds * o.ratePerSecond));
   const sentAtMs = new Float64Array(count).fill(NaN);
   const log = new DeliveryLog(count, sentAtMs);
-  const { relay, publisherClient, bridge } = await bringUp(r, o, binary, log);
+  const { link, relay, publisherClient, bridge } = await bringUp(
+    r,
+    o,
+    binary,
+    log,
+  );
   const { setupMs, publisher, timeline } = await runWorkload({
-    relay,
+    relay: link,
     poller: bridge,
     log,
     publish: (_seq, payload) =>
@@ -170,7 +181,8 @@ async function baseline(
     broker: await mosquittoVersion(binary),
     setupMs: Math.round(setupMs),
     completed: timeline.completed,
-    relay: relay.stats(),
+    relay: relay?.stats(),
+    impairment: link.kind,
     bridgeConnects: bridge.connects,
     bridgeState: bridge.latest.link,
     dir: o.keepDir === true ? r.root : undefined,
@@ -193,7 +205,14 @@ async function bringUp(
     await freeTcpPort(),
   ];
   const cloud = routerSide(o.network);
-  await startBroker(r, binary, 'cloud', { ...cloud, port: cloudPort });
+  const tc = usesTc(o.network, o.profile) ? o.network : undefined;
+  // With a trunk path the broker listens on both of its addresses.
+  const listenHost = tc ? '0.0.0.0' : cloud.host;
+  await startBroker(r, binary, 'cloud', {
+    ...cloud,
+    port: cloudPort,
+    listenHost,
+  });
   const subscriber = await mqttClient(
     r,
     cloud.host,
@@ -204,17 +223,30 @@ async function bringUp(
     log.record(payloadSeq(payload), 0, performance.now());
   });
   await subscriber.subscribeAsync(TOPIC_PATTERN, { qos: 1 });
-  const relay = new TcpImpairmentRelay({
-    listen: { host: '127.0.0.1', port: relayPort },
-    upstream: { host: cloud.host, port: cloudPort },
-    profile: shiftSchedule(o.profile, o.leadInMs),
-    seed: o.seed,
-  });
-  r.relay = relay;
-  await relay.start();
+  const profile = shiftSchedule(o.profile, o.leadInMs);
+  let relay: TcpImpairmentRelay | undefined;
+  let bridgeTo = { host: '127.0.0.1', port: relayPort };
+  if (tc) {
+    r.link = await tcLink(tc, profile, o.applyTc);
+    bridgeTo = { host: tc.trunk.routerHost, port: cloudPort };
+  } else {
+    relay = new TcpImpairmentRelay({
+      listen: { host: '127.0.0.1', port: relayPort },
+      upstream: { host: cloud.host, port: cloudPort },
+      profile,
+      seed: o.seed,
+    });
+    const started = relay;
+    r.link = {
+      kind: 'relay',
+      stats: () => started.stats(),
+      stop: () => started.stop(),
+    };
+    await relay.start();
+  }
   const site = { host: '127.0.0.1', port: sitePort, netns: undefined };
   await startBroker(r, binary, 'site', site, {
-    address: { host: '127.0.0.1', port: relayPort },
+    address: bridgeTo,
     topic: TOPIC_PATTERN,
     keepAliveS: o.keepAliveS,
   });
@@ -227,14 +259,20 @@ async function bringUp(
   const bridge = new BridgeWatch(publisherClient);
   await bridge.start();
   await bridge.waitUp(BRIDGE_TIMEOUT_MS, o.signal);
-  return { relay, publisherClient, bridge };
+  return { link: r.link, relay, publisherClient, bridge };
 }
 
 async function startBroker(
   r: Running,
   binary: string,
   name: string,
-  at: { host: string; port: number; netns: string | undefined },
+  at: {
+    host: string;
+    port: number;
+    netns: string | undefined;
+    /** Where it listens when not `host` (which it is reached at). */
+    listenHost?: string;
+  },
   bridge?: BridgeConfig,
 ): Promise<MosquittoBroker> {
   const dataDir = join(r.root, name);
@@ -242,7 +280,11 @@ async function startBroker(
   const { host, port, netns } = at;
   const broker = new MosquittoBroker(binary, name, host, port, netns);
   r.brokers.push(broker);
-  await broker.start(r.root, brokerConfig({ host, port, dataDir }, bridge));
+  const config = brokerConfig(
+    { host: at.listenHost ?? host, port, dataDir },
+    bridge,
+  );
+  await broker.start(r.root, config);
   return broker;
 }
 
@@ -337,6 +379,6 @@ async function tearDown(r: Running, keep: boolean): Promise<void> {
     });
   }
   for (const b of [...r.brokers].reverse()) await b.stop();
-  await r.relay?.stop();
+  await r.link?.stop();
   if (!keep) await rm(r.root, { recursive: true, force: true });
 }

@@ -109,6 +109,43 @@ async function build(
     live.add(ns);
     await run(['ip', 'netns', 'add', ns]);
   }
+  await addPair(site, router, run);
+  for (const e of [site, router]) {
+    await run(['ip', '-n', e.netns, 'link', 'set', 'lo', 'up']);
+  }
+}
+
+/**
+ * Adds a second veth pair between the two namespaces of `topology`, on
+ * 10.211.<subnet>.0/24 (`.1` site, `.2` router), named
+ * `wmq-<tag>-ts` / `-tr`: a separate path, for instance one to impair
+ * with `tc netem` while the first stays clean. Deleted with the
+ * namespaces.
+ * @throws NotRootError; RangeError for a bad subnet; CommandError.
+ */
+export async function addLink(
+  topology: Topology,
+  subnet: number,
+  options: { run?: CommandRunner } = {},
+): Promise<{ site: NamespaceEnd; router: NamespaceEnd }> {
+  requireRoot('addLink');
+  if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) {
+    throw new RangeError('subnet must be an integer from 0 to 255');
+  }
+  const tag = topology.site.netns.slice('wmq-'.length, -'-site'.length);
+  const net = `${PRIVATE_PREFIX}${subnet}`;
+  const site = end(topology.site.netns, `wmq-${tag}-ts`, `${net}.1`);
+  const router = end(topology.router.netns, `wmq-${tag}-tr`, `${net}.2`);
+  await addPair(site, router, options.run ?? runCommand);
+  return { site, router };
+}
+
+/** A veth pair between two existing namespaces, addressed and up. */
+async function addPair(
+  site: NamespaceEnd,
+  router: NamespaceEnd,
+  run: CommandRunner,
+): Promise<void> {
   await run(
     [
       'ip',
@@ -124,7 +161,6 @@ async function build(
   for (const e of [site, router]) {
     const cidr = `${e.address}/${PREFIX_LENGTH}`;
     await run(['ip', '-n', e.netns, 'addr', 'add', cidr, 'dev', e.iface]);
-    await run(['ip', '-n', e.netns, 'link', 'set', 'lo', 'up']);
     await run(['ip', '-n', e.netns, 'link', 'set', e.iface, 'up']);
   }
 }

@@ -9,7 +9,19 @@
  */
 import { spawn } from 'node:child_process';
 import { errorMessage } from '../src/common/index.ts';
-import { createTopology } from './netns.ts';
+import { addLink, createTopology } from './netns.ts';
+import { netemSupported } from './tc.ts';
+
+/**
+ * A second veth pair that carries only the trunk, made where the kernel
+ * has netem so that `tc netem` impairs the trunk and nothing else.
+ */
+export interface TrunkPath {
+  siteIface: string;
+  siteHost: string;
+  routerIface: string;
+  routerHost: string;
+}
 
 /** The two namespaces of a trial and their veth addresses. */
 export interface TrialNetwork {
@@ -17,6 +29,8 @@ export interface TrialNetwork {
   siteHost: string;
   routerNetns: string;
   routerHost: string;
+  /** The trunk's own path, when there is one. */
+  trunk?: TrunkPath;
 }
 
 /** Environment variable that carries the network into the inner run. */
@@ -49,10 +63,14 @@ export function routerSide(n: TrialNetwork | undefined): {
 /** One line describing the network, for the report. */
 export function networkText(n: TrialNetwork | undefined): string {
   if (!n) return 'loopback (relay on 127.0.0.1, no network namespaces)';
+  const trunk = n.trunk
+    ? `; the trunk on its own pair (${n.trunk.siteIface} ` +
+      `${n.trunk.siteHost} to ${n.trunk.routerIface} ${n.trunk.routerHost})`
+    : '';
   return (
     `namespaces ${n.siteNetns} (${n.siteHost}: site router, publisher, ` +
     `relay) and ${n.routerNetns} (${n.routerHost}: designated router or ` +
-    'cloud broker, subscriber link) over a veth pair'
+    `cloud broker, subscriber link) over a veth pair${trunk}`
   );
 }
 
@@ -75,6 +93,20 @@ export async function runInNamespaces(
     routerNetns: topo.router.netns,
     routerHost: topo.router.address,
   };
+  try {
+    if (await netemSupported()) {
+      const t = await addLink(topo, subnet + 50);
+      network.trunk = {
+        siteIface: t.site.iface,
+        siteHost: t.site.address,
+        routerIface: t.router.iface,
+        routerHost: t.router.address,
+      };
+    }
+  } catch (err) {
+    await topo.destroy();
+    throw err;
+  }
   process.stderr.write(
     `netem: network namespaces ${network.siteNetns} (${network.siteHost})` +
       ` and ${network.routerNetns} (${network.routerHost})\n`,

@@ -158,18 +158,30 @@ function countLines(r: TrialResult): string[] {
   ];
 }
 
+/** The relay's counters, or which interfaces tc impaired. */
+function impairmentLines(r: TrialResult): string[] {
+  const relay = r.relay;
+  if (!relay) {
+    const t = r.network?.trunk;
+    const where = t
+      ? ` on ${t.siteIface} (up) and ${t.routerIface} (down)`
+      : '';
+    return [`impairment   ${r.impairment}${where}`];
+  }
+  return [
+    `relay        up: ${countersText(relay.up)}`,
+    `             down: ${countersText(relay.down)}; ` +
+      `rebinds ${relay.rebinds}`,
+  ];
+}
+
 function linkLines(r: TrialResult): string[] {
   const s = r.site;
   const site = s
     ? `${s.link}, ${s.connects} connects in ${s.connectAttempts} attempts, ` +
       `backlog ${s.backlog}`
     : `no status (${r.siteError ?? 'never read'})`;
-  const lines = [
-    `uplink       ${site}`,
-    `relay        up: ${countersText(r.relay.up)}`,
-    `             down: ${countersText(r.relay.down)}; ` +
-      `rebinds ${r.relay.rebinds}`,
-  ];
+  const lines = [`uplink       ${site}`, ...impairmentLines(r)];
   if (r.subscriberErrors.length > 0) {
     lines.push(`subscriber   resumed after: ${r.subscriberErrors.join('; ')}`);
   }
@@ -202,10 +214,15 @@ export function comparisonLines(r: TrialResult, b: BaselineOutcome): string[] {
   return [
     `comparison   ${col('wavemq (QUIC)')}${col('Mosquitto bridge')}`,
     ...rows.map(([k, a, c]) => `  ${k.padEnd(11)}${col(a)}${col(c)}`),
-    `  baseline: ${m.broker}, bridge over TCP through the TCP relay ` +
-      `(same profile and seed), QoS 1, clean session off, keep-alive ` +
-      `5 s; TCP relay: ${m.relay.up.segmentsLost} segments lost up, ` +
-      `${m.relay.reset} connections reset`,
+    `  baseline: ${m.broker}, bridge over TCP ` +
+      (m.relay
+        ? `through the TCP relay (same profile and seed)`
+        : `under ${m.impairment} (same profile)`) +
+      ', QoS 1, clean session off, keep-alive 5 s' +
+      (m.relay
+        ? `; TCP relay: ${m.relay.up.segmentsLost} segments lost up, ` +
+          `${m.relay.reset} connections reset`
+        : ''),
   ];
 }
 

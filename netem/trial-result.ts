@@ -48,7 +48,10 @@ export interface TrialResult extends Figures {
   /** The site's last status reading, and the last failure to read it. */
   site: SiteStatus | undefined;
   siteError: string | undefined;
-  relay: RelayStats;
+  /** The relay's counters; undefined when tc impaired the link. */
+  relay: RelayStats | undefined;
+  /** What impaired the link: `relay` or `tc netem`. */
+  impairment: string;
   /** Failures of the subscriber's own link (resumed each time). */
   subscriberErrors: string[];
   /** The namespaces it ran in; undefined on loopback. */
@@ -70,7 +73,8 @@ export interface TrialFacts {
   publisher: PacedPublisher;
   log: DeliveryLog;
   poller: StatusPoller;
-  relay: RelayStats;
+  relay: RelayStats | undefined;
+  impairment: string;
   timeline: Timeline;
   subscriberErrors: string[];
   network: TrialNetwork | undefined;
@@ -100,6 +104,7 @@ export function finishTrial(f: TrialFacts): TrialResult {
     site: f.poller.latest,
     siteError: f.poller.lastError,
     relay: f.relay,
+    impairment: f.impairment,
     subscriberErrors: f.subscriberErrors,
     network: f.network,
     dir: f.dir,

@@ -22,12 +22,9 @@ import { loadProfile, shiftSchedule } from './profile.ts';
 import type { Profile, ProfileOverrides } from './profile-types.ts';
 import { randomSeed } from './random.ts';
 import { ImpairmentRelay } from './relay.ts';
-import {
-  writeTierFiles,
-  type PeerTimers,
-  type RouterFiles,
-} from './topology.ts';
+import { writeTierFiles, type PeerTimers } from './topology.ts';
 import { routerSide, type TrialNetwork } from './trial-network.ts';
+import { tcLink, usesTc, type ApplyTc, type TrialLink } from './trial-link.ts';
 import { TrialSetupError } from './trial-errors.ts';
 import { runWorkload, type TrialProgress } from './trial-phases.ts';
 import { finishTrial, type TrialResult } from './trial-result.ts';
@@ -75,6 +72,8 @@ export interface TrialOptions {
    * loopback in the caller's namespace.
    */
   network?: TrialNetwork;
+  /** Applies tc profiles when the network has a trunk path; default tc. */
+  applyTc?: ApplyTc;
   /** Called every `progressIntervalMs` (default 250) while running. */
   onProgress?: (p: TrialProgress) => void;
   progressIntervalMs?: number;
@@ -95,7 +94,7 @@ interface Running {
   routers: Map<string, RouterProcess>;
   publisherAgent: Agent | undefined;
   subscriber: TrialSubscriber | undefined;
-  relay: ImpairmentRelay | undefined;
+  link: TrialLink | undefined;
   poller: StatusPoller | undefined;
 }
 
@@ -162,7 +161,7 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     routers: new Map(),
     publisherAgent: undefined,
     subscriber: undefined,
-    relay: undefined,
+    link: undefined,
     poller: undefined,
   };
   live.add(r);
@@ -181,9 +180,9 @@ async function trial(
 ): Promise<TrialResult> {
   const sentAtMs = new Float64Array(set.count).fill(NaN);
   const log = new DeliveryLog(set.count, sentAtMs);
-  const { agent, relay, poller, subscriber } = await bringUp(r, o, set, log);
+  const { agent, link, poller, subscriber } = await bringUp(r, o, set, log);
   const { setupMs, publisher, timeline } = await runWorkload({
-    relay,
+    relay: link,
     poller,
     log,
     publish: (_seq, payload) => agent.publish(TRIAL_URI, payload),
@@ -202,7 +201,8 @@ async function trial(
     publisher,
     log,
     poller,
-    relay: relay.stats(),
+    relay: 'relay' in link ? (link as RelayLink).relay.stats() : undefined,
+    impairment: link.kind,
     timeline,
     subscriberErrors: subscriber.errors,
     network: o.network,
@@ -211,8 +211,9 @@ async function trial(
 }
 
 /**
- * Starts the designated router and its subscriber, the relay, the site
- * router and its publisher agent, and waits for the uplink.
+ * Starts the designated router and its subscriber, the impaired link
+ * (relay, or tc on the trunk path), the site router and its publisher
+ * agent, and waits for the uplink.
  */
 async function bringUp(
   r: Running,
@@ -230,20 +231,21 @@ async function bringUp(
   const pubId = await makeAgent(r.root, 'publisher', ns);
   const subId = await makeAgent(r.root, 'subscriber', ns);
   const side = routerSide(o.network);
-  await listenOn(dr, side.host);
+  const tc = usesTc(o.network, set.profile) ? o.network : undefined;
+  const peerHost = tc?.trunk.routerHost ?? side.host;
+  await moveAddress(dr.configFile, dr.agentPort, side.host, dr.agentPort);
+  await moveAddress(dr.configFile, dr.peerPort, peerHost, dr.peerPort);
+  if (tc) await moveAddress(site.configFile, relayPort, peerHost, dr.peerPort);
   const netns = side.netns === undefined ? {} : { netns: side.netns };
   r.routers.set('dr', await startRouter(dr.configFile, quietRouter(), netns));
   const subscriber = new TrialSubscriber(side.host, dr.agentPort, subId, log);
   r.subscriber = subscriber;
   await subscriber.start(o.signal);
-  const relay = new ImpairmentRelay({
-    listen: { host: '127.0.0.1', port: relayPort },
-    upstream: { host: side.host, port: dr.peerPort },
-    profile: shiftSchedule(set.profile, set.leadInMs),
-    seed: set.seed,
-  });
-  r.relay = relay;
-  await relay.start();
+  const profile = shiftSchedule(set.profile, set.leadInMs);
+  const link: TrialLink = tc
+    ? await tcLink(tc, profile, o.applyTc)
+    : await relayLink(relayPort, peerHost, dr.peerPort, profile, set.seed);
+  r.link = link;
   r.routers.set('site', await startRouter(site.configFile, quietRouter()));
   const agent = await connectTrialAgent(
     '127.0.0.1',
@@ -256,21 +258,51 @@ async function bringUp(
   r.poller = poller;
   await waitForUplink(poller, o.signal);
   poller.start();
-  return { agent, relay, poller, subscriber };
+  return { agent, link, poller, subscriber };
+}
+
+/** A link impaired by our UDP relay. */
+type RelayLink = TrialLink & { relay: ImpairmentRelay };
+
+/** The UDP relay from 127.0.0.1:`port` to the designated router. */
+async function relayLink(
+  port: number,
+  host: string,
+  upstreamPort: number,
+  profile: Profile,
+  seed: number,
+): Promise<RelayLink> {
+  const relay = new ImpairmentRelay({
+    listen: { host: '127.0.0.1', port },
+    upstream: { host, port: upstreamPort },
+    profile,
+    seed,
+  });
+  await relay.start();
+  return {
+    kind: 'relay',
+    relay,
+    stats: () => relay.stats(),
+    stop: () => relay.stop(),
+  };
 }
 
 /**
- * Moves the designated router's agent and peer listeners from
- * 127.0.0.1 to `host` (its veth address in a namespace run).
+ * Rewrites `"127.0.0.1:<fromPort>"` in a config file to
+ * `"<host>:<toPort>"` (a listener or the uplink moved onto a veth).
  */
-async function listenOn(dr: RouterFiles, host: string): Promise<void> {
-  if (host === '127.0.0.1') return;
-  const text = await readFile(dr.configFile, 'utf8');
-  let moved = text;
-  for (const port of [dr.agentPort, dr.peerPort]) {
-    moved = moved.replaceAll(`"127.0.0.1:${port}"`, `"${host}:${port}"`);
-  }
-  await writeFile(dr.configFile, moved);
+async function moveAddress(
+  file: string,
+  fromPort: number,
+  host: string,
+  toPort: number,
+): Promise<void> {
+  if (host === '127.0.0.1' && fromPort === toPort) return;
+  const text = await readFile(file, 'utf8');
+  await writeFile(
+    file,
+    text.replaceAll(`"127.0.0.1:${fromPort}"`, `"${host}:${toPort}"`),
+  );
 }
 
 /** Router processes log lifecycle events only (link up and down). */
@@ -305,7 +337,7 @@ async function tearDown(r: Running): Promise<void> {
     await p.kill('SIGKILL');
     if (r.keep) await saveLog(r.root, name, p);
   }
-  await r.relay?.stop();
+  await r.link?.stop();
   if (!r.keep) await rm(r.root, { recursive: true, force: true });
 }
 

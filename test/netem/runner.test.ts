@@ -51,7 +51,7 @@ function accounted(t: Test, r: TrialResult): void {
   t.comment(
     `delivered ${r.delivered}, reordered ${r.reordered}, p50 ${r.p50Ms} ms, ` +
       `p99 ${r.p99Ms} ms, drain ${r.drainMs} ms, ` +
-      `connects ${r.site?.connects}, rebinds ${r.relay.rebinds}`,
+      `connects ${r.site?.connects}, rebinds ${r.relay!.rebinds}`,
   );
 }
 
@@ -140,13 +140,13 @@ t.test('netem runner: satellite loses nothing unexplained', async (t) => {
 t.test('netem runner: lossy loses nothing unexplained', async (t) => {
   const r = await trial('lossy');
   accounted(t, r);
-  t.ok(r.relay.up.droppedLoss > 0, 'the relay did lose packets');
+  t.ok(r.relay!.up.droppedLoss > 0, 'the relay did lose packets');
 });
 
 t.test('netem runner: an outage is ridden out and drained', async (t) => {
   const r = await trial('outage', { outageStartMs: 1000, outageMs: 2000 });
   accounted(t, r);
-  t.ok(r.relay.up.droppedOutage > 0, 'packets met the outage');
+  t.ok(r.relay!.up.droppedOutage > 0, 'packets met the outage');
   t.equal(r.drainFrom.window?.kind, 'outage', 'drain timed from the outage');
 });
 
@@ -157,7 +157,7 @@ t.test('netem runner: a flapping link loses nothing', async (t) => {
     flapDownMs: 600,
   });
   accounted(t, r);
-  t.ok(r.relay.up.droppedOutage > 0, 'packets met the flaps');
+  t.ok(r.relay!.up.droppedOutage > 0, 'packets met the flaps');
 });
 
 t.test(
@@ -165,7 +165,7 @@ t.test(
   async (t) => {
     const r = await trial('rebind', { rebindEveryMs: 1200 }, FAST_TIMERS);
     accounted(t, r);
-    t.ok(r.relay.rebinds >= 2, `rebound ${r.relay.rebinds} times`);
+    t.ok(r.relay!.rebinds >= 2, `rebound ${r.relay!.rebinds} times`);
     t.ok((r.site?.connects ?? 0) >= 2, 'the uplink connected again');
   },
 );
@@ -179,7 +179,7 @@ t.test(
       FAST_TIMERS,
     );
     accounted(t, r);
-    t.ok(r.relay.up.droppedBlackhole > 0, 'packets vanished');
+    t.ok(r.relay!.up.droppedBlackhole > 0, 'packets vanished');
     t.ok((r.site?.connects ?? 0) >= 2, 'the uplink connected again');
   },
 );

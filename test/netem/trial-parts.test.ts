@@ -229,6 +229,7 @@ async function sampleResult(): Promise<TrialResult> {
       rebinds: 0,
     },
     subscriberErrors: [],
+    impairment: 'relay',
     network: undefined,
     dir: undefined,
   };

@@ -122,9 +122,10 @@ export class QuicTransport implements Transport, FaultSink {
     try {
       await server.start({ host: o.host, port: o.port });
     } catch (err) {
+      const reason = osReason(err) ?? errorMessage(err);
       throw new ListenError(
-        `cannot listen on ${o.host}:${o.port}: ${errorMessage(err)}`,
-        { host: o.host, port: o.port, reason: errorMessage(err) },
+        `cannot listen on ${o.host}:${o.port}: ${reason}`,
+        { host: o.host, port: o.port, reason },
         { cause: err },
       );
     }
@@ -389,4 +390,26 @@ export function createQuicTransport(
   options: QuicTransportOptions,
 ): QuicTransport {
   return new QuicTransport(options);
+}
+
+/** Words for the socket errors a listener meets most. */
+const OS_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this host',
+};
+
+/**
+ * The operating system's reason behind a library error, from the
+ * deepest cause with an errno code (`EADDRINUSE`), in words.
+ */
+function osReason(err: unknown): string | undefined {
+  let found: string | undefined;
+  for (let e: unknown = err, depth = 0; e && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) found = code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  if (found === undefined) return undefined;
+  return `${OS_ERRORS[found] ?? 'socket error'} (${found})`;
 }

@@ -203,3 +203,30 @@ void t.test('quic: keepAliveMs must be below idleTimeoutMs', (t) => {
   );
   t.end();
 });
+
+void t.test(
+  'quic: listening on a port in use names the reason from the system',
+  async (t) => {
+    const { createSocket } = await import('node:dgram');
+    const taken = createSocket('udp4');
+    await new Promise<void>((r) => taken.bind(0, '127.0.0.1', () => r()));
+    t.teardown(() => taken.close());
+    const { port } = taken.address();
+    const transport = quick();
+    const identity = await createTlsIdentity(
+      randomFillSync(new Uint8Array(32)),
+    );
+    await t.rejects(
+      transport.listen({
+        host: '127.0.0.1',
+        port,
+        identity,
+        onConnection: () => undefined,
+      }),
+      {
+        code: 'LISTEN_FAILED',
+        message: `cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE)`,
+      },
+    );
+  },
+);

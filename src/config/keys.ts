@@ -127,11 +127,16 @@ function matchNames(
       out.push([name, written, value]);
       continue;
     }
+    const names = known.join(', ');
+    let message = `unknown key; expected one of ${names}`;
+    if (path === '') {
+      message = isTable(value)
+        ? `unknown section; expected one of ${names}`
+        : `key outside any section; keys go in the sections ${names}`;
+    }
     problems.push({
       key: path === '' ? written : `${path}.${written}`,
-      message:
-        `unknown ${path === '' ? 'section' : 'key'}; ` +
-        `expected one of ${known.join(', ')}`,
+      message,
     });
   }
   return out;

@@ -15,7 +15,12 @@ export function isTable(v: unknown): v is Record<string, unknown> {
 
 /** A value as it should appear in an error message: short, quoted. */
 export function showValue(v: unknown): string {
-  const text = v instanceof Date ? v.toISOString() : JSON.stringify(v);
+  const text =
+    v instanceof Date
+      ? v.toISOString()
+      : typeof v === 'number' || typeof v === 'bigint'
+        ? String(v)
+        : JSON.stringify(v);
   return text.length > 72 ? `${text.slice(0, 69)}...` : text;
 }
 

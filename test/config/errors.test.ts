@@ -60,6 +60,12 @@ t.test('config: an unknown key is named with its section', async (t) => {
   rejects(t, '[Queues]\nx = 1\n', 'Queues', /unknown section/);
   rejects(
     t,
+    'queueExpiry = 5\n[QueueConfig]\n',
+    'queueExpiry',
+    /key outside any section; keys go in the sections .*QueueConfig/,
+  );
+  rejects(
+    t,
     `[[RoutingConfig.Router]]
     Namespace = "${NS}"
     Address = "a:1"
@@ -119,6 +125,18 @@ t.test('config: an ill-typed value is named and not coerced', async (t) => {
     /array of tables/,
   );
   rejects(t, 'QueueConfig = 5\n', 'QueueConfig', /expected a table/);
+  for (const [written, shown] of [
+    ['1.5e400', 'Infinity'],
+    ['inf', 'Infinity'],
+    ['nan', 'NaN'],
+  ]) {
+    rejects(
+      t,
+      `[QueueConfig]\nqueueExpiry = ${written}\n`,
+      'QueueConfig.queueExpiry',
+      new RegExp(`got ${shown}$`),
+    );
+  }
 });
 
 t.test('config: zero and negative limits and intervals fail', async (t) => {

@@ -21,6 +21,7 @@ export {
   type QuicTransportOptions,
 } from './quic-options.ts';
 export { TICKET_KEY_BYTES, MAX_STORED_SESSIONS } from './session-resumption.ts';
+export { MAX_PEER_PATHS } from './native-hooks.ts';
 export {
   TICKET_KEY_MAX_AGE_MS,
   loadOrCreateTicketKey,

@@ -30,12 +30,11 @@ import {
   type ResolvedQuicOptions,
 } from './quic-options.ts';
 import { QuicListener } from './quic-listener.ts';
+import { installNativeHooks, type NativeHooks } from './native-hooks.ts';
 import {
   SessionStore,
   TICKET_KEY_BYTES,
-  installResumptionHooks,
   type ResumeAttempt,
-  type ResumptionHooks,
 } from './session-resumption.ts';
 import { ed25519KeyOfCert, keyText, sameKey } from './tls.ts';
 import type {
@@ -74,8 +73,8 @@ export class QuicTransport implements Transport, FaultSink {
    * Bounded: the oldest is forgotten past MAX_DEAD_SEND_IDS.
    */
   private readonly deadSendIds = new Set<string>();
-  /** Native session hooks: unset until needed, null when unavailable. */
-  private hooks: ResumptionHooks | null | undefined;
+  /** Native hooks: unset until needed, null when unavailable. */
+  private hooks: NativeHooks | null | undefined;
   private readonly sessions: SessionStore | undefined;
 
   constructor(options: QuicTransportOptions) {
@@ -86,7 +85,7 @@ export class QuicTransport implements Transport, FaultSink {
       new LibraryLogHandler(this.log),
     ]);
     registerFaultSink(this);
-    const hooks = this.options.resumeSessions ? this.resumption() : undefined;
+    const hooks = this.options.resumeSessions ? this.nativeHooks() : undefined;
     if (hooks) this.sessions = new SessionStore(hooks, this.log);
   }
 
@@ -108,8 +107,10 @@ export class QuicTransport implements Transport, FaultSink {
       },
       logger: this.libraryLogger.getChild('server'),
     });
-    let release: (() => void) | undefined;
-    const listener = new QuicListener(server, this.log, () => release?.());
+    const undo: (() => void)[] = [];
+    const listener = new QuicListener(server, this.log, () => {
+      for (const f of undo) f();
+    });
     server.addEventListener(
       quicEvents.EventQUICServerConnection.name,
       (evt: Event) => {
@@ -129,11 +130,10 @@ export class QuicTransport implements Transport, FaultSink {
         { cause: err },
       );
     }
-    if (o.ticketKey) {
-      release = this.resumption()?.serveTickets(
-        server.host,
-        server.port,
-        o.ticketKey,
+    const hooks = this.nativeHooks();
+    if (hooks) {
+      undo.push(
+        hooks.serve(server.host, server.port, { ticketKey: o.ticketKey }),
       );
     }
     listener.started(o.signal);
@@ -210,15 +210,16 @@ export class QuicTransport implements Transport, FaultSink {
     }
   }
 
-  /** Installs the native session hooks once; warns if they cannot be. */
-  private resumption(): ResumptionHooks | undefined {
+  /** Installs the native hooks once; warns if they cannot be. */
+  private nativeHooks(): NativeHooks | undefined {
     if (this.hooks === undefined) {
-      const hooks = installResumptionHooks();
+      const hooks = installNativeHooks();
       this.hooks = typeof hooks === 'string' ? null : hooks;
       if (typeof hooks === 'string') {
         this.log.warn(
           { problem: hooks },
-          'TLS session resumption unavailable; every handshake is full',
+          'QUIC native hooks unavailable: TLS session resumption off, ' +
+            'one NAT rebinding per connection followed',
         );
       }
     }

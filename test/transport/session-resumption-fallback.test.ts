@@ -7,18 +7,18 @@ import {
   createQuicTransport,
   createTlsIdentity,
 } from '../../src/transport/index.ts';
-import { resumptionProblem } from '../../src/transport/session-resumption.ts';
+import { nativeHooksProblem } from '../../src/transport/native-hooks.ts';
 import { firstFrame } from './conformance.ts';
 
 void t.test('session resumption: probing names what is missing', (t) => {
-  t.equal(resumptionProblem(native.quiche), undefined);
-  t.match(resumptionProblem({}), /Connection\.connect/);
+  t.equal(nativeHooksProblem(native.quiche), undefined);
+  t.match(nativeHooksProblem({}), /Connection\.connect/);
   const quiche = native.quiche as unknown as { Connection: object };
   const noSession = Object.create(quiche.Connection, {
     prototype: { value: {} },
   }) as object;
   t.match(
-    resumptionProblem({ ...native.quiche, Connection: noSession }),
+    nativeHooksProblem({ ...native.quiche, Connection: noSession }),
     /Connection#setSession/,
   );
   t.end();
@@ -72,7 +72,9 @@ void t.test(
       t.equal(c.resumed, false);
       await c.close();
     }
-    const warnings = lines.filter((x) => /resumption unavailable/.test(x.msg));
+    const warnings = lines.filter((x) =>
+      /native hooks unavailable/.test(x.msg),
+    );
     t.equal(warnings.length, 1);
   },
 );

@@ -60,3 +60,16 @@ export class BaselineError extends WavemqError<{
 }> {
   readonly code = 'NETEM_BASELINE';
 }
+
+/** A program the tools need is missing and could not be installed. */
+export class PackageMissingError extends WavemqError<{
+  binary: string;
+  /** Debian's package that ships it. */
+  pkg: string;
+  /** Why it could not be installed, in words. */
+  reason: string;
+  /** apt-get's exit code, when it ran and failed. */
+  exitCode: number | undefined;
+}> {
+  readonly code = 'NETEM_PACKAGE_MISSING';
+}

@@ -4,14 +4,14 @@
  * broker's and a bridging site broker's configuration, and running each
  * as a child process that is stopped with the trial.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { sleep } from '../src/common/index.ts';
+import { BaselineError, PackageMissingError } from './errors.ts';
 import { isRoot } from './command.ts';
-import { BaselineError } from './errors.ts';
+import { ensurePackage, findBinary, runTolerant } from './packages.ts';
 
 /** Where Debian installs the broker; searched after PATH. */
 const DEBIAN_PATH = '/usr/sbin/mosquitto';
@@ -26,16 +26,8 @@ const MAX_LOG_LINES = 200;
 export function findMosquitto(
   pathList: string = process.env['PATH'] ?? '',
 ): string | undefined {
-  for (const dir of pathList.split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'mosquitto');
-    if (existsSync(candidate)) return candidate;
-  }
-  return existsSync(DEBIAN_PATH) ? DEBIAN_PATH : undefined;
+  return findBinary('mosquitto', [DEBIAN_PATH], pathList);
 }
-
-/** Longest time apt-get may take, ms. */
-const INSTALL_TIMEOUT_MS = 300_000;
 
 /** Options of {@link ensureMosquitto}. */
 export interface EnsureOptions {
@@ -51,69 +43,21 @@ export interface EnsureOptions {
  * @throws BaselineError naming what is missing when it cannot be had.
  */
 export async function ensureMosquitto(o: EnsureOptions = {}): Promise<string> {
-  const found = findMosquitto();
-  if (found) return found;
-  const apt = findOnPath('apt-get');
-  let why: string | undefined;
-  if (o.install === false) why = 'installing it was not allowed';
-  else if (!isRoot()) why = 'installing it needs root';
-  else if (apt === undefined) why = 'apt-get is not available';
-  if (why !== undefined || apt === undefined) {
-    throw new BaselineError(
-      `mosquitto is not installed and ${why}; install Debian's ` +
-        '`mosquitto` package or pass --no-baseline',
-      { step: 'install' },
-    );
+  try {
+    return await ensurePackage({
+      binary: 'mosquitto',
+      pkg: 'mosquitto',
+      fallbacks: [DEBIAN_PATH],
+      ...(o.install === undefined ? {} : { install: o.install }),
+      say: (line) => o.say?.(`netem: ${line} for the baseline`),
+    });
+  } catch (err) {
+    if (!(err instanceof PackageMissingError)) throw err;
+    throw new BaselineError(`${err.message} or pass --no-baseline`, {
+      step: 'install',
+      ...(err.data.exitCode === undefined ? {} : { code: err.data.exitCode }),
+    });
   }
-  o.say?.("netem: installing Debian's mosquitto for the baseline");
-  let out = await runTolerant(apt, ['-y', '-q', 'install', 'mosquitto']);
-  if (out.code !== 0) {
-    await runTolerant(apt, ['-q', 'update']);
-    out = await runTolerant(apt, ['-y', '-q', 'install', 'mosquitto']);
-  }
-  const path = findMosquitto();
-  if (out.code !== 0 || path === undefined) {
-    throw new BaselineError(
-      `apt-get install mosquitto failed (exit ${out.code}): ` +
-        out.stderr.trim().split('\n').slice(-2).join(' '),
-      { step: 'install', code: out.code },
-    );
-  }
-  return path;
-}
-
-/** What {@link runTolerant} saw. */
-interface Finished {
-  /** Exit code; 1 for a failure without one (signal, timeout). */
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `file` (no shell, non-interactive for apt) for at most
- * INSTALL_TIMEOUT_MS; never rejects: a failure is its exit code.
- */
-function runTolerant(file: string, args: string[]): Promise<Finished> {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { env, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
 }
 
 /** What a broker's configuration needs. */

@@ -16,6 +16,7 @@ import {
   type CommandRunner,
 } from './command.ts';
 import { CommandError } from './errors.ts';
+import { ensurePackage } from './packages.ts';
 
 /** One end of the topology. */
 export interface NamespaceEnd {
@@ -258,4 +259,63 @@ export async function changeAddress(
   const run = options.run ?? runCommand;
   await run(['ip', '-n', netns, 'addr', 'del', fromCidr, 'dev', iface]);
   await run(['ip', '-n', netns, 'addr', 'add', toCidr, 'dev', iface]);
+}
+
+/** nftables table that {@link refuseSends} adds; one per namespace. */
+const REFUSE_TABLE = 'wmq_refuse';
+
+/**
+ * Makes every packet sent from `netns` to `address` fail at the sender
+ * with EPERM, as an nftables drop rule on the output hook does (a host
+ * firewall, or one a management agent pushes). Installs Debian's
+ * `nftables` when nft is missing. Returns the undo, which removes the
+ * rule; deleting the namespace removes it too.
+ * @throws NotRootError; RangeError unless `netns` is one of ours;
+ *   PackageMissingError without nft; CommandError when nft fails.
+ */
+export async function refuseSends(
+  netns: string,
+  address: string,
+  options: { run?: CommandRunner } = {},
+): Promise<() => Promise<void>> {
+  requireRoot('refuseSends');
+  if (!netns.startsWith('wmq-')) {
+    throw new RangeError(`namespace ${netns} was not made by wavemq tests`);
+  }
+  const run = options.run ?? runCommand;
+  const nft = await ensurePackage({
+    binary: 'nft',
+    pkg: 'nftables',
+    fallbacks: ['/usr/sbin/nft'],
+  });
+  const inNs = (args: string[]) =>
+    run(['ip', 'netns', 'exec', netns, nft, ...args]);
+  await inNs(['add', 'table', 'inet', REFUSE_TABLE]);
+  await inNs(
+    ['add', 'chain', 'inet', REFUSE_TABLE, 'output'].concat([
+      '{',
+      'type',
+      'filter',
+      'hook',
+      'output',
+      'priority',
+      '0',
+      ';',
+      '}',
+    ]),
+  );
+  await inNs(
+    ['add', 'rule', 'inet', REFUSE_TABLE, 'output'].concat([
+      'ip',
+      'daddr',
+      address,
+      'drop',
+    ]),
+  );
+  let undone = false;
+  return async () => {
+    if (undone) return;
+    undone = true;
+    await inNs(['delete', 'table', 'inet', REFUSE_TABLE]);
+  };
 }

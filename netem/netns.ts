@@ -261,6 +261,19 @@ export async function changeAddress(
   await run(['ip', '-n', netns, 'addr', 'add', toCidr, 'dev', iface]);
 }
 
+/**
+ * The path of `nft`, installing Debian's `nftables` when it is missing
+ * and we are root.
+ * @throws PackageMissingError when it cannot be had.
+ */
+export function ensureNft(): Promise<string> {
+  return ensurePackage({
+    binary: 'nft',
+    pkg: 'nftables',
+    fallbacks: ['/usr/sbin/nft'],
+  });
+}
+
 /** nftables table that {@link refuseSends} adds; one per namespace. */
 const REFUSE_TABLE = 'wmq_refuse';
 
@@ -283,11 +296,7 @@ export async function refuseSends(
     throw new RangeError(`namespace ${netns} was not made by wavemq tests`);
   }
   const run = options.run ?? runCommand;
-  const nft = await ensurePackage({
-    binary: 'nft',
-    pkg: 'nftables',
-    fallbacks: ['/usr/sbin/nft'],
-  });
+  const nft = await ensureNft();
   const inNs = (args: string[]) =>
     run(['ip', 'netns', 'exec', netns, nft, ...args]);
   await inNs(['add', 'table', 'inet', REFUSE_TABLE]);

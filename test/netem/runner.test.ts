@@ -161,12 +161,12 @@ t.test('netem runner: a flapping link loses nothing', async (t) => {
 });
 
 t.test(
-  'netem runner: after a second NAT rebinding the uplink reconnects and the trunk resends exactly',
+  'netem runner: repeated NAT rebindings are followed by the one uplink connection',
   async (t) => {
     const r = await trial('rebind', { rebindEveryMs: 1200 }, FAST_TIMERS);
     accounted(t, r);
     t.ok(r.relay!.rebinds >= 2, `rebound ${r.relay!.rebinds} times`);
-    t.ok((r.site?.connects ?? 0) >= 2, 'the uplink connected again');
+    t.equal(r.site?.connects, 1, 'the uplink never had to connect again');
   },
 );
 

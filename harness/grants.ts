@@ -10,9 +10,9 @@ import {
   Attestation,
   Entity,
   Proof,
-  writeSecretFile,
   type Permission,
 } from '../src/wave/index.ts';
+import { writeSecretFile } from '../src/common/secret-file.ts';
 
 /** A namespace entity and where its secret file is. */
 export interface TestNamespace {

@@ -8,12 +8,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  Attestation,
-  Entity,
-  Proof,
-  writeSecretFile,
-} from '../src/wave/index.ts';
+import { Attestation, Entity, Proof } from '../src/wave/index.ts';
+import { writeSecretFile } from '../src/common/secret-file.ts';
 import { relocatedSeedConfig } from '../harness/seed-config.ts';
 import { freePort } from '../harness/processes.ts';
 import { makeNamespace, type TestNamespace } from '../harness/grants.ts';

@@ -10,8 +10,9 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NamespaceId } from '../common/ids.ts';
 import { createLogger } from '../common/logger.ts';
+import { writeSecretFile } from '../common/secret-file.ts';
 import { defaultConfig } from '../config/index.ts';
-import { Attestation, Entity, Proof, writeSecretFile } from '../wave/index.ts';
+import { Attestation, Entity, Proof } from '../wave/index.ts';
 import { runRouter } from './run.ts';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;

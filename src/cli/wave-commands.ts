@@ -8,12 +8,12 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { NamespaceId } from '../common/ids.ts';
 import { DurationError, parseDuration } from '../common/duration.ts';
+import { writeSecretFile } from '../common/secret-file.ts';
 import {
   Attestation,
   Entity,
   Proof,
   inspectObject,
-  writeSecretFile,
   type Permission,
 } from '../wave/index.ts';
 import {

@@ -5,3 +5,4 @@ export * from './logger.ts';
 export * from './lru.ts';
 export * from './backoff.ts';
 export * from './duration.ts';
+export * from './secret-file.ts';

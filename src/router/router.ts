@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import type { Logger } from '../common/logger.ts';
 import { type Clock, systemClock } from '../common/clock.ts';
 import { WavemqError, errorMessage } from '../common/errors.ts';
+import { writeSecretFile } from '../common/secret-file.ts';
 import type { QueueId, RouterId } from '../common/ids.ts';
 import type { RouterConfig } from '../config/index.ts';
 import {
@@ -18,7 +19,7 @@ import {
   type DataStore,
   type StoreMark,
 } from '../queue/index.ts';
-import { Entity, Verifier, writeSecretFile } from '../wave/index.ts';
+import { Entity, Verifier } from '../wave/index.ts';
 import {
   createTlsIdentity,
   loadOrCreateTicketKey,

@@ -2,10 +2,15 @@
  * The session ticket key file of a listener that resumes sessions across
  * restarts: 48 random bytes, replaced when older than a fixed age.
  */
-import { randomBytes, randomFillSync } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { randomFillSync } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { errorMessage, systemClock, type Clock } from '../common/index.ts';
+import {
+  errorMessage,
+  systemClock,
+  writeSecretFile,
+  type Clock,
+} from '../common/index.ts';
 import { TicketKeyFileError } from './errors.ts';
 import { TICKET_KEY_BYTES } from './session-resumption.ts';
 
@@ -43,7 +48,8 @@ export async function loadOrCreateTicketKey(
   }
   const key = randomFillSync(new Uint8Array(TICKET_KEY_BYTES));
   try {
-    await writeKeyFile(path, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeSecretFile(path, key);
   } catch (err) {
     throw keyFileError(path, `cannot write (${errorMessage(err)})`, err);
   }
@@ -86,23 +92,4 @@ async function readKeyFile(
     throw keyFileError(path, reason);
   }
   return { key, mtimeMs };
-}
-
-/** Writes beside the target, syncs, then renames over it. */
-async function writeKeyFile(path: string, key: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  const file = await open(tmp, 'wx', 0o600);
-  try {
-    await file.writeFile(key);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }

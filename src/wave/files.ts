@@ -1,9 +1,7 @@
 /**
- * Wave objects as files: reading any armored object, summarising one for
- * people and for `inspect --json`, and writing secret files privately.
+ * Wave objects as files: reading any armored object, and summarising one
+ * for people and for `inspect --json`.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
 import { systemClock, type Clock } from '../common/index.ts';
 import { dearmor, LABELS } from './armor.ts';
 import { Attestation } from './attestation.ts';
@@ -177,30 +175,5 @@ export function inspectObject(
         expiresAt: new Date(obj.proof.expiresAtMs).toISOString(),
         path: obj.proof.path.map((a) => attestationSummary(a, nowMs)),
       };
-  }
-}
-
-/**
- * Writes `text` to `path` readable by the owner only (mode 0600): to a
- * new temporary file beside it, flushed, then renamed over `path`, so the
- * secret is never briefly readable by others nor half written.
- */
-export async function writeSecretFile(
-  path: string,
-  text: string,
-): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined); // the rename error matters more
-    throw err;
   }
 }

@@ -75,7 +75,6 @@ export {
   inspectObject,
   readObject,
   readPublicEntity,
-  writeSecretFile,
   type AttestationSummary,
   type EntitySummary,
   type ObjectSummary,

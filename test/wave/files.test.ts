@@ -15,10 +15,10 @@ import {
   Proof,
   readObject,
   readPublicEntity,
-  writeSecretFile,
   WrongPassphraseError,
   type ProofSummary,
 } from '../../src/wave/index.ts';
+import { writeSecretFile } from '../../src/common/index.ts';
 import { grant, world } from './fixtures.ts';
 
 function fixtures() {

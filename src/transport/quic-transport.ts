@@ -34,6 +34,7 @@ import { installNativeHooks, type NativeHooks } from './native-hooks.ts';
 import {
   SessionStore,
   TICKET_KEY_BYTES,
+  identityTicketKey,
   type ResumeAttempt,
 } from './session-resumption.ts';
 import { ed25519KeyOfCert, keyText, sameKey } from './tls.ts';
@@ -133,7 +134,10 @@ export class QuicTransport implements Transport, FaultSink {
     const hooks = this.nativeHooks();
     if (hooks) {
       undo.push(
-        hooks.serve(server.host, server.port, { ticketKey: o.ticketKey }),
+        hooks.serve(server.host, server.port, {
+          ticketKey:
+            o.ticketKey && identityTicketKey(o.ticketKey, o.identity.publicKey),
+        }),
       );
     }
     listener.started(o.signal);

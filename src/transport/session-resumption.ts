@@ -5,6 +5,7 @@
  * whose handshake skipped the certificate exchange. native-notes.md says
  * what this does and does not save.
  */
+import { hkdfSync } from 'node:crypto';
 import type { ClientCryptoOps, QUICConnection } from '@matrixai/quic';
 import { LruMap, type Logger } from '../common/index.ts';
 import {
@@ -18,6 +19,24 @@ import { keyText } from './tls.ts';
 export const TICKET_KEY_BYTES = 48;
 /** Servers whose latest session one transport keeps; oldest dropped. */
 export const MAX_STORED_SESSIONS = 256;
+
+/**
+ * The key a listener's tickets are really encrypted under: its ticket
+ * key bound to the certificate's public key (HKDF-SHA256, 48 bytes). A
+ * resumed handshake skips the certificate exchange, and the client is
+ * shown the certificate remembered in the session; so a server whose
+ * identity changed must not redeem tickets issued under the old one.
+ * With this it cannot, and its clients do a full handshake instead.
+ */
+export function identityTicketKey(
+  ticketKey: Uint8Array,
+  publicKey: Uint8Array,
+): Uint8Array {
+  const info = 'wavemq/1 session tickets';
+  return new Uint8Array(
+    hkdfSync('sha256', ticketKey, publicKey, info, TICKET_KEY_BYTES),
+  );
+}
 
 /** The library's native connection, when it has the calls we use. */
 function nativeOf(conn: QUICConnection): NativeConnection | undefined {

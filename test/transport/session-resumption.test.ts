@@ -184,6 +184,43 @@ void t.test(
 );
 
 void t.test(
+  'session resumption: a listener whose identity changed under the same ' +
+    'key file does not resume, and the client sees the new certificate',
+  async (t) => {
+    const ticketKey = randomBytes(48);
+    const before = await createTlsIdentity(randomBytes(32));
+    const after = await createTlsIdentity(randomBytes(32));
+    const client = resumingClient();
+    // Unpinned, as a site's uplink connects: only the certificate shown
+    // tells the client who answered.
+    const unpinned = async (port: number) => {
+      const conn = await client.connect({ host: '127.0.0.1', port });
+      const s = await conn.openStream();
+      await s.send('ping');
+      // After a reply the server's ticket has arrived too.
+      t.same(await firstFrame(s), { echo: 'ping' });
+      const seen = { resumed: conn.resumed, key: conn.peerPublicKey };
+      await conn.close('done');
+      await withTimeout(conn.closed, 3000, 'close hung');
+      return seen;
+    };
+    const a = await echoServer(t, { identity: before, ticketKey });
+    await unpinned(a.listener.port);
+    const again = await unpinned(a.listener.port);
+    t.equal(again.resumed, true, 'the same identity resumes');
+    await a.listener.stop();
+    const b = await echoServer(t, {
+      identity: after,
+      ticketKey,
+      port: a.listener.port,
+    });
+    const changed = await unpinned(b.listener.port);
+    t.equal(changed.resumed, false, 'a full handshake');
+    t.same(changed.key, after.publicKey, 'showing the new identity');
+  },
+);
+
+void t.test(
   'session resumption: listeners in one process each use their own key',
   async (t) => {
     const identity = await createTlsIdentity(randomBytes(32));

@@ -285,8 +285,9 @@ export class Router {
    * resolves when durable. Loop prevention: a message never goes to the
    * downlink of the router it came from, and only messages that
    * originated here enter a trunk. Messages a publisher session already
-   * sent are skipped. The append is issued before this returns, so calls
-   * reach the queues in call order.
+   * sent are skipped; when the append fails, the messages are forgotten
+   * again, so a resend is taken. The append is issued before this
+   * returns, so calls reach the queues in call order.
    */
   route(
     admitted: { m: WireMessage; bytes: Uint8Array }[],
@@ -294,8 +295,10 @@ export class Router {
   ): Promise<void> {
     const entries: { queue: QueueId; bytes: Uint8Array }[] = [];
     const persisted: { ns: string; uri: string; bytes: Uint8Array }[] = [];
+    const taken: WireMessage[] = [];
     for (const a of admitted) {
       if (!this.sessions.firstTime(a.m.session, a.m.seq)) continue;
+      taken.push(a.m);
       for (const queue of this.subscriptions.index.match(a.m.ns, a.m.uri)) {
         if (downlinkRecipient(queue) === a.m.origin) continue;
         entries.push({ queue, bytes: a.bytes });
@@ -313,6 +316,12 @@ export class Router {
     });
     return Promise.all([appended, this.keepPersisted(persisted)]).then(
       () => undefined,
+      (err: unknown) => {
+        // Not stored: their senders send them again, and then they must
+        // not be taken for duplicates.
+        for (const m of taken) this.sessions.release(m.session, m.seq);
+        throw err;
+      },
     );
   }
 

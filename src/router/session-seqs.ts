@@ -67,6 +67,24 @@ export class SessionSeqs {
     if (s.gaps.length > this.maxGaps) s.gaps.shift();
     return taken;
   }
+
+  /**
+   * Forgets that `seq` of `session` was routed, so its next offer is
+   * taken again: for a message whose durable append failed, which its
+   * sender will send again.
+   */
+  release(session: string, seq: number): void {
+    const s = this.sessions.get(session);
+    if (!s || seq > s.highest) return;
+    if (seq === s.highest) {
+      s.highest = seq - 1;
+      return;
+    }
+    const at = s.gaps.findIndex((g) => seq < g.from);
+    if (s.gaps.some((g) => g.from <= seq && seq <= g.to)) return;
+    s.gaps.splice(at < 0 ? s.gaps.length : at, 0, { from: seq, to: seq });
+    if (s.gaps.length > this.maxGaps) s.gaps.shift();
+  }
 }
 
 /** Removes `seq` from `gaps`; false when it is in none. */

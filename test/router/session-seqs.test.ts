@@ -64,3 +64,43 @@ t.test(
     t.pass('model agrees');
   },
 );
+
+t.test(
+  'session seqs: a released number is taken once more, in any order',
+  async (t) => {
+    const s = new SessionSeqs();
+    for (const n of [1, 2, 3, 4]) s.firstTime('a', n);
+    s.release('a', 4);
+    s.release('a', 2);
+    t.ok(s.firstTime('a', 2), 'a failed append in the middle');
+    t.ok(s.firstTime('a', 4), 'and at the top');
+    t.notOk(s.firstTime('a', 2));
+    t.notOk(s.firstTime('a', 4));
+    t.notOk(s.firstTime('a', 3), 'what was stored stays a duplicate');
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            n: fc.integer({ min: 1, max: 40 }),
+            release: fc.boolean(),
+          }),
+          { maxLength: 200 },
+        ),
+        (ops) => {
+          const s = new SessionSeqs({ maxGaps: 1000 });
+          const seen = new Set<number>();
+          for (const { n, release } of ops) {
+            if (release) {
+              s.release('x', n);
+              seen.delete(n);
+            } else {
+              if (s.firstTime('x', n) === seen.has(n)) return false;
+              seen.add(n);
+            }
+          }
+          return true;
+        },
+      ),
+    );
+  },
+);

@@ -138,6 +138,14 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
   }
 }
 
+/**
+ * The site broker's queue for the bridge cannot be read, so only a long
+ * enough silence ends the drain: longer than the bridge's longest
+ * reconnect delay (`restart_timeout 1 15`), plus its keep-alive to
+ * notice the link, plus the handshake.
+ */
+const BRIDGE_QUIET_MS = 30_000;
+
 async function baseline(
   r: Running,
   o: BaselineOptions,
@@ -163,6 +171,7 @@ async function baseline(
     seconds: o.seconds,
     leadInMs: o.leadInMs,
     drainTimeoutMs: o.drainTimeoutMs,
+    quietMs: BRIDGE_QUIET_MS,
     onProgress: o.onProgress,
     progressIntervalMs: o.progressIntervalMs,
     signal: o.signal,

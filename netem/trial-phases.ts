@@ -64,6 +64,8 @@ export interface PhaseContext {
   originMs: number;
   /** Longest wait for the drain after publishing, ms. */
   drainTimeoutMs: number;
+  /** With an empty backlog and nothing arriving for this long, stop. */
+  quietMs: number;
   onProgress: ((p: TrialProgress) => void) | undefined;
   progressIntervalMs: number;
   signal: AbortSignal | undefined;
@@ -72,7 +74,7 @@ export interface PhaseContext {
 /** After the last expected arrival, wait this long for duplicates, ms. */
 const SETTLE_MS = 1500;
 /** With an empty backlog and nothing arriving for this long, stop, ms. */
-const QUIET_MS = 10_000;
+const DEFAULT_QUIET_MS = 10_000;
 /** How often the drain condition is checked, ms. */
 const CHECK_INTERVAL_MS = 100;
 
@@ -122,7 +124,7 @@ function progressOf(
 /**
  * Waits until the site's backlog is empty and every acknowledged publish
  * has arrived or was counted as dropped, then SETTLE_MS longer for late
- * duplicates; or until nothing arrives for QUIET_MS with an empty
+ * duplicates; or until nothing arrives for `quietMs` with an empty
  * backlog; or until the bound. True when everything was accounted for.
  * A backlog that cannot be seen counts as empty once a reading exists.
  */
@@ -140,7 +142,7 @@ async function waitForDrain(
       return true;
     }
     const lastMs = Math.max(c.log.lastReceivedAtMs, publishEndMs);
-    if (empty && performance.now() - lastMs > QUIET_MS) return false;
+    if (empty && performance.now() - lastMs > c.quietMs) return false;
     await sleep(CHECK_INTERVAL_MS, c.signal).catch(() => undefined);
   }
   return false;
@@ -160,6 +162,12 @@ export interface WorkloadOptions {
   leadInMs: number;
   /** Default 120 000. */
   drainTimeoutMs: number | undefined;
+  /**
+   * Nothing arriving for this long with an empty backlog ends the drain
+   * early; default 10 000. A sender whose backlog cannot be seen needs
+   * more than its longest reconnect delay.
+   */
+  quietMs?: number;
   onProgress: ((p: TrialProgress) => void) | undefined;
   /** Default 250. */
   progressIntervalMs: number | undefined;
@@ -194,6 +202,7 @@ export async function runWorkload(o: WorkloadOptions): Promise<{
     seconds: o.seconds,
     originMs,
     drainTimeoutMs: o.drainTimeoutMs ?? 120_000,
+    quietMs: o.quietMs ?? DEFAULT_QUIET_MS,
     onProgress: o.onProgress,
     progressIntervalMs: o.progressIntervalMs ?? 250,
     signal: o.signal,

@@ -102,6 +102,8 @@ export class TcpImpairmentRelay {
   private startedAtMs: number | undefined;
   private stoppedAtMs: number | undefined;
   private manualDown = false;
+  /** Only a scheduler made here is cleared on stop: others are shared. */
+  private readonly ownScheduler: boolean;
   private totals = { accepted: 0, refused: 0, reset: 0, rebinds: 0 };
 
   constructor(private readonly o: TcpRelayOptions) {
@@ -109,6 +111,7 @@ export class TcpImpairmentRelay {
       component: 'netem-tcp-relay',
       profile: o.profile.name,
     });
+    this.ownScheduler = o.scheduler === undefined;
     this.scheduler = o.scheduler ?? new TimerScheduler();
     const seed = o.seed ?? randomSeed();
     this.random = o.random ?? seededRandom(seed);
@@ -125,8 +128,11 @@ export class TcpImpairmentRelay {
         state: this.phase,
       });
     }
-    const server = createServer({ pauseOnConnect: true }, (s) =>
-      this.accept(s),
+    // Half-open as TCP allows: a client that has sent FIN still reads
+    // the reply.
+    const server = createServer(
+      { pauseOnConnect: true, allowHalfOpen: true },
+      (s) => this.accept(s),
     );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -150,7 +156,7 @@ export class TcpImpairmentRelay {
     if (this.phase === 'stopped') return;
     this.stoppedAtMs = this.scheduler.now();
     this.phase = 'stopped';
-    this.scheduler.clear();
+    if (this.ownScheduler) this.scheduler.clear();
     for (const r of this.live) this.destroy(r);
     for (const z of this.zombies) z.destroy();
     this.zombies.clear();
@@ -244,7 +250,10 @@ export class TcpImpairmentRelay {
       this.log.debug({ err: errorMessage(err) }, 'client socket error');
     });
     const max = this.o.maxConnections ?? 64;
-    const down = this.state('up') === 'outage' || this.manualDown;
+    // An interface that is down refuses at once; a blackhole lets the
+    // connect hang (its SYN is answered once the path is back).
+    const state = this.state('up');
+    const down = state !== 'up' && state !== 'blackhole';
     if (this.phase !== 'running' || down || this.live.size >= max) {
       this.totals.refused += 1;
       client.resetAndDestroy();
@@ -313,7 +322,7 @@ export class TcpImpairmentRelay {
 
   private connectUpstream(r: Relayed): void {
     const { host, port } = this.o.upstream;
-    const upstream = new Socket();
+    const upstream = new Socket({ allowHalfOpen: true });
     r.upstream = upstream;
     upstream.on('error', (err) => {
       this.log.debug({ err: errorMessage(err) }, 'upstream socket error');

@@ -136,6 +136,69 @@ t.test(
   },
 );
 
+t.test(
+  'tcp relay: a client that half-closes still reads the reply',
+  async (t) => {
+    // A server that answers once the request has ended, as HTTP/1.0 and
+    // many request-response protocols do.
+    const server = createServer({ allowHalfOpen: true }, (s) => {
+      const got: Buffer[] = [];
+      s.on('data', (d: Buffer) => got.push(d));
+      s.on('end', () => s.end(`reply to ${Buffer.concat(got).toString()}`));
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.teardown(() => new Promise((r) => server.close(r)));
+    const address = server.address();
+    if (address === null || typeof address !== 'object') throw new Error('');
+    const { port } = await relayTo(t, address.port, {});
+    const c = await client(port);
+    c.socket.end('hello');
+    await waitFor(() => c.state.closed, 'the exchange ends');
+    t.equal(c.received().toString(), 'reply to hello');
+  },
+);
+
+t.test(
+  'tcp relay: a flapping link refuses connections while down, and stopping leaves a shared scheduler alone',
+  async (t) => {
+    const echo = await echoServer(t);
+    const scheduler = new ManualScheduler(0);
+    const relay = new TcpImpairmentRelay({
+      listen: { host: '127.0.0.1', port: 0 },
+      upstream: { host: '127.0.0.1', port: echo.port },
+      profile: parseProfile('test', {
+        schedule: [
+          { kind: 'flapping', startMs: 0, periodMs: 1000, downMs: 500 },
+        ],
+      }),
+      scheduler,
+      seed: 7,
+    });
+    const { port } = await relay.start();
+    t.teardown(() => relay.stop());
+    const refused = connect(port, '127.0.0.1');
+    refused.on('error', () => undefined);
+    await new Promise((resolve) => refused.on('close', resolve));
+    t.equal(relay.stats().refused, 1, 'refused during the down time');
+    scheduler.advanceTo(600);
+    const c = await client(port);
+    c.socket.write('up');
+    // Time moves only when told: each check moves it on a little.
+    await waitFor(() => {
+      scheduler.advanceBy(1);
+      return c.received().toString() === 'up';
+    }, 'echo when up');
+    t.equal(relay.stats().accepted, 1);
+    let fired = false;
+    scheduler.at(5_000, () => (fired = true));
+    c.socket.destroy();
+    await relay.stop();
+    scheduler.advanceTo(5_000);
+    t.ok(fired, "another user's timer still runs after stop");
+  },
+);
+
 /** A pipe on a manual clock recording when each chunk arrives. */
 function manualPipe(json: unknown, rtoMs = 300) {
   const profile = parseProfile('test', json);

@@ -30,6 +30,11 @@ import {
 export interface Grant {
   /** When the proof stops covering the request, ms since the epoch. */
   expiresAtMs: number;
+  /**
+   * When the grant must be checked again (revocation), ms since the epoch;
+   * at most `expiresAtMs`.
+   */
+  recheckAtMs: number;
   proof: Proof;
   entity: PublicEntity;
 }
@@ -101,13 +106,13 @@ export class Authorizer {
     permission: Permission,
     resource: string,
   ): Promise<Grant> {
-    const { expiresAtMs } = await this.o.verifier.verify(proof, {
+    const { expiresAtMs, recheckAtMs } = await this.o.verifier.verify(proof, {
       subject: entity.hash,
       namespace: ns as NamespaceId,
       permission,
       resource,
     });
-    return { expiresAtMs, proof, entity };
+    return { expiresAtMs, recheckAtMs, proof, entity };
   }
 
   /** Resolves a public entity by hash, storing a newly sent one. */

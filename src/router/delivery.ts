@@ -22,13 +22,31 @@ const TOUCH_INTERVAL_MS = 10_000;
 export interface DeliveryOptions {
   queue: DurableQueue;
   stream: FrameStream;
-  /** When the subscriber's grant ends, ms since the epoch. */
-  grantExpiresAtMs: number;
+  /** The subscriber's grant as last checked. */
+  grant: GrantWindow;
+  /**
+   * Checks the grant again when `grant.recheckAtMs` comes (a revocation
+   * may have happened since); rejects naming why it no longer holds.
+   */
+  renewGrant: () => Promise<GrantWindow>;
   clock: Clock;
   logger: Logger;
   metrics: RouterMetrics;
   signal: AbortSignal;
 }
+
+/** How long a subscriber's grant holds, as far as the router knows. */
+export interface GrantWindow {
+  /** When the grant ends, ms since the epoch. */
+  expiresAtMs: number;
+  /** When to check it again, ms since the epoch; at most `expiresAtMs`. */
+  recheckAtMs: number;
+}
+
+/** Why a delivery stopped. */
+export type DeliveryEnd =
+  | { reason: 'aborted' | 'grant-expired' | 'stream-failed' }
+  | { reason: 'grant-refused'; error: unknown };
 
 /** The shared state of a delivery: the ack reader moves `acked`. */
 export class DeliveryCursor {
@@ -62,19 +80,30 @@ export function consumedUpTo(q: DurableQueue): number {
 }
 
 /**
- * Sends queued messages until `signal` aborts or the grant expires.
- * Resolves with the reason it stopped; never throws.
+ * Sends queued messages until `signal` aborts or the grant ends (expired,
+ * or refused when checked again). Resolves with the reason it stopped;
+ * never throws.
  */
 export async function runDelivery(
   o: DeliveryOptions,
   cursor: DeliveryCursor,
-): Promise<'aborted' | 'grant-expired' | 'stream-failed'> {
+): Promise<DeliveryEnd> {
   let sent = cursor.acked;
   let lastTouch = 0;
+  let grant = o.grant;
   try {
     while (!o.signal.aborted) {
       const now = o.clock.now();
-      if (now >= o.grantExpiresAtMs) return 'grant-expired';
+      if (now >= grant.expiresAtMs) return { reason: 'grant-expired' };
+      if (now >= grant.recheckAtMs) {
+        try {
+          grant = await o.renewGrant();
+        } catch (error) {
+          if (o.signal.aborted) return { reason: 'aborted' };
+          return { reason: 'grant-refused', error };
+        }
+        continue;
+      }
       if (now - lastTouch > TOUCH_INTERVAL_MS) {
         o.queue.touch();
         lastTouch = now;
@@ -97,13 +126,13 @@ export async function runDelivery(
           continue;
         }
       }
-      await waitForWork(o, cursor, sent);
+      await waitForWork(o, cursor, sent, grant.recheckAtMs);
     }
-    return 'aborted';
+    return { reason: 'aborted' };
   } catch (err) {
-    if (o.signal.aborted) return 'aborted';
+    if (o.signal.aborted) return { reason: 'aborted' };
     o.logger.debug({ err: errorMessage(err) }, 'delivery stream failed');
-    return 'stream-failed';
+    return { reason: 'stream-failed' };
   }
 }
 
@@ -111,16 +140,17 @@ async function waitForWork(
   o: DeliveryOptions,
   cursor: DeliveryCursor,
   sent: number,
+  wakeAtMs: number,
 ): Promise<void> {
   const local = new AbortController();
   const onAbort = (): void => local.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => local.abort(), TOUCH_INTERVAL_MS);
   timer.unref();
-  const untilGrantEnds = Math.max(0, o.grantExpiresAtMs - o.clock.now());
+  const untilRecheck = Math.max(0, wakeAtMs - o.clock.now());
   const grantTimer = setTimeout(
     () => local.abort(),
-    Math.min(untilGrantEnds, 2 ** 31 - 1),
+    Math.min(untilRecheck, 2 ** 31 - 1),
   );
   grantTimer.unref();
   try {

@@ -17,7 +17,13 @@ import {
 } from '../wire/index.ts';
 import type { Router } from './router.ts';
 import { errorFrame } from './error-frame.ts';
-import { DeliveryCursor, consumedUpTo, runDelivery } from './delivery.ts';
+import {
+  DeliveryCursor,
+  consumedUpTo,
+  runDelivery,
+  type DeliveryOptions,
+  type GrantWindow,
+} from './delivery.ts';
 import {
   BadRequestError,
   SubscriptionEndedError,
@@ -37,14 +43,16 @@ export async function serveSubscription(
   log: Logger,
   recipient?: string,
 ): Promise<void> {
-  let expiresAtMs: number;
+  let grant: GrantWindow;
   try {
     if (req.kind !== 'subscribe') {
       throw new BadRequestError("a 'sub' frame needs a subscribe request", {
         field: 'req.kind',
       });
     }
-    ({ expiresAtMs } = await router.authorizer.admitRequest(req));
+    const { expiresAtMs, recheckAtMs } =
+      await router.authorizer.admitRequest(req);
+    grant = { expiresAtMs, recheckAtMs };
   } catch (err) {
     router.countRejection(err, log);
     await stream.send(errorFrame(err));
@@ -52,7 +60,7 @@ export async function serveSubscription(
   }
   const { queue, resumed } = await router.subscriptions.open(
     req,
-    expiresAtMs,
+    grant.expiresAtMs,
     recipient,
   );
   const ctl = router.subscriptions.attach(queue.id);
@@ -65,7 +73,15 @@ export async function serveSubscription(
       resumed,
       backlog: queue.length,
     });
-    await deliverAndRead(router, stream, frames, queue, ctl, expiresAtMs, slog);
+    const renewGrant = async (): Promise<GrantWindow> => {
+      const { expiresAtMs, recheckAtMs } =
+        await router.authorizer.admitRequest(req);
+      return { expiresAtMs, recheckAtMs };
+    };
+    await deliverAndRead(router, stream, frames, queue, ctl, slog, {
+      grant,
+      renewGrant,
+    });
   } finally {
     router.subscriptions.detach(queue.id, ctl);
   }
@@ -77,8 +93,8 @@ async function deliverAndRead(
   frames: AsyncIterator<unknown>,
   queue: DurableQueue,
   ctl: AbortController,
-  expiresAtMs: number,
   log: Logger,
+  grants: Pick<DeliveryOptions, 'grant' | 'renewGrant'>,
 ): Promise<void> {
   const cursor = new DeliveryCursor(consumedUpTo(queue));
   const acks = new AckWriter(queue, log);
@@ -86,7 +102,7 @@ async function deliverAndRead(
     {
       queue,
       stream,
-      grantExpiresAtMs: expiresAtMs,
+      ...grants,
       clock: router.clock,
       logger: log,
       metrics: router.metrics,
@@ -94,8 +110,12 @@ async function deliverAndRead(
     },
     cursor,
   );
-  const ended = delivery.then(async (why) => {
-    if (why === 'grant-expired') {
+  const ended = delivery.then(async (end) => {
+    if (end.reason === 'grant-refused') {
+      // Checked again and refused: revoked, or no longer provable.
+      router.countRejection(end.error, log);
+      await stream.send(errorFrame(end.error)).catch(() => undefined);
+    } else if (end.reason === 'grant-expired') {
       await stream
         .send(
           errorFrame(

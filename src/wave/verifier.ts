@@ -66,6 +66,11 @@ export interface VerifierOptions {
 export interface VerifyResult {
   /** When the grant ends (the proof's earliest expiry), ms since epoch. */
   expiresAtMs: number;
+  /**
+   * Until when this answer is trusted, ms since epoch: the proof's expiry,
+   * or sooner when revocation is checked. A call after it checks again.
+   */
+  recheckAtMs: number;
   proofHash: EntityHash;
 }
 
@@ -82,7 +87,7 @@ export interface VerifierStats {
 }
 
 type Entry =
-  | { ok: true; result: VerifyResult; untilMs: number }
+  | { ok: true; result: Omit<VerifyResult, 'recheckAtMs'>; untilMs: number }
   | { ok: false; error: Error; untilMs: number };
 
 /** Default bound of the answer cache, entries. */
@@ -156,7 +161,9 @@ export class Verifier {
     const cached = this.cache.get(key);
     if (cached && nowMs < cached.untilMs) {
       this.count('hit');
-      if (cached.ok) return this.granted(cached.result);
+      if (cached.ok) {
+        return this.granted({ ...cached.result, recheckAtMs: cached.untilMs });
+      }
       throw this.denied(cached.error);
     }
     this.count('miss');
@@ -164,7 +171,7 @@ export class Verifier {
       const result = await this.check(proof, proofHash, req, nowMs);
       const untilMs = Math.min(result.expiresAtMs, nowMs + this.recheckMs);
       this.remember(key, { ok: true, result, untilMs });
-      return this.granted(result);
+      return this.granted({ ...result, recheckAtMs: untilMs });
     } catch (err) {
       if (err instanceof ProofError) {
         const untilMs = nowMs + this.negativeTtlMs;
@@ -185,7 +192,7 @@ export class Verifier {
     proofHash: EntityHash,
     req: AccessRequest,
     nowMs: number,
-  ): Promise<VerifyResult> {
+  ): Promise<Omit<VerifyResult, 'recheckAtMs'>> {
     const p = proof instanceof Proof ? proof : Proof.decode(proof);
     checkProofRules(p, req, nowMs);
     await this.checkRevocation(p);

@@ -189,3 +189,31 @@ void t.test(
     t.end();
   },
 );
+
+void t.test(
+  'verifier cache: an answer says until when it is trusted, and a revocation found then refuses',
+  async (t) => {
+    const { clock, proof, req } = setup({ expiryMs: HOUR_MS });
+    let revoked = false;
+    const revocation: RevocationChecker = {
+      isRevoked: () => Promise.resolve(revoked),
+    };
+    const v = new Verifier({ clock, revocation, revocationRecheckMs: 60_000 });
+    const start = clock.now();
+    const first = await v.verify(proof, req);
+    t.equal(first.recheckAtMs, start + 60_000, 'the recheck time');
+    clock.advance(30_000);
+    revoked = true;
+    const cached = await v.verify(proof, req);
+    t.equal(cached.recheckAtMs, start + 60_000, 'a cached answer keeps it');
+    clock.advance(30_000);
+    await t.rejects(v.verify(proof, req), { code: 'PROOF_REVOKED' });
+    const plain = new Verifier({ clock });
+    const noRecheck = await plain.verify(proof, req);
+    t.equal(
+      noRecheck.recheckAtMs,
+      noRecheck.expiresAtMs,
+      'without revocation checks, trusted until the proof expires',
+    );
+  },
+);

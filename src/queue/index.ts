@@ -4,6 +4,8 @@
  */
 export { DataStore, openDataStore } from './data-store.ts';
 export { DurableQueue } from './durable-queue.ts';
+export type { KvOp, KvRange, KvStore } from './kv-store.ts';
+export { LevelKvStore } from './level-kv-store.ts';
 export {
   InvalidQueueSpecError,
   QueueAckOutOfRangeError,

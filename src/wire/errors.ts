@@ -45,9 +45,9 @@ export class TruncatedFrameError extends MalformedFrameError {
  * error's `code`; `err` frames carry both. Numbers are stable once
  * assigned: never reuse or renumber. Ranges: 1-99 wire/, 100-199 wave/,
  * 200-299 router/, 300-399 queue/, 400-499 transport/, 500-599 agent/,
- * 600-699 config/ and common/. Every leaf error class has an entry (a test
- * checks it), even those that never leave the process, so a code seen in a
- * log is always in this one table.
+ * 600-699 config/ and common/, 700-799 storage/. Every leaf error class
+ * has an entry (a test checks it), even those that never leave the
+ * process, so a code seen in a log is always in this one table.
  */
 export const WIRE_ERROR_CODES: Readonly<Record<string, number>> = {
   MALFORMED_CBOR: 1,
@@ -112,6 +112,10 @@ export const WIRE_ERROR_CODES: Readonly<Record<string, number>> = {
   ADDRESS_INVALID: 601,
   DURATION_INVALID: 602,
   INVARIANT: 603,
+  STORAGE_BAD_REQUEST: 700,
+  STORAGE_NOT_FOUND: 701,
+  STORAGE_METHOD_NOT_ALLOWED: 702,
+  STORAGE_TOO_LARGE: 703,
 };
 
 /** The numeric wire code of an error code; INTERNAL's when unknown. */

@@ -13,6 +13,7 @@ const modules = [
   '../../src/agent/index.ts',
   '../../src/router/index.ts',
   '../../src/config/index.ts',
+  '../../src/storage/index.ts',
 ];
 
 t.test(

@@ -174,3 +174,38 @@ export class RevocationUnavailableError extends ProofError<Located> {
 export class MalformedProofError extends ProofError<{ reason: string }> {
   readonly code = 'MALFORMED_PROOF';
 }
+
+/** Who a storage error is about: the provider's name and base URL. */
+type StorageWhere = { provider: string; url: string };
+
+/**
+ * A storage provider could not be asked: network error, timeout, or a
+ * server error (5xx). `reason` says which.
+ */
+export class StorageUnavailableError extends WavemqError<
+  StorageWhere & { reason: string }
+> {
+  readonly code = 'STORAGE_UNAVAILABLE';
+}
+
+/**
+ * A storage provider answered something that cannot be right: not the
+ * expected JSON, bad base64, or bytes that do not hash to what was asked
+ * (a lying or broken server).
+ */
+export class StorageBadAnswerError extends WavemqError<
+  StorageWhere & { reason: string }
+> {
+  readonly code = 'STORAGE_BAD_ANSWER';
+}
+
+/**
+ * A storage provider refused a request (a 4xx answer other than "not
+ * found"), for example an object over its size limit. `reason` is the
+ * server's own error text.
+ */
+export class StorageRefusedError extends WavemqError<
+  StorageWhere & { status: number; reason: string }
+> {
+  readonly code = 'STORAGE_REFUSED';
+}

@@ -1,7 +1,8 @@
 /**
  * wave/: the security model. Entities, attestations and proofs; the
  * resource pattern algebra; proof verification with its cache; message
- * digests and batch signatures; armored object files; metrics.
+ * digests and batch signatures; armored object files; storage providers
+ * and revocation lookups; metrics.
  */
 export * from './errors.ts';
 export {
@@ -83,3 +84,18 @@ export {
   type WaveObject,
 } from './files.ts';
 export { createWaveMetrics, type WaveMetrics } from './metrics.ts';
+export {
+  commitmentHash,
+  HttpStorageProvider,
+  revoke,
+  type StorageProvider,
+} from './storage.ts';
+export {
+  DEFAULT_REVOCATION_CACHE_ENTRIES,
+  DEFAULT_STORAGE_RETRY_AFTER_MS,
+  DEFAULT_STORAGE_TIMEOUT_MS,
+  DEFAULT_UNREVOKED_TTL_MS,
+  type HttpStorageOptions,
+} from './storage-options.ts';
+export { MAX_ANSWER_BYTES } from './storage-http.ts';
+export { StorageSet } from './storage-set.ts';

@@ -1,4 +1,4 @@
-/** Prometheus metrics of wave/: proof verification and signatures. */
+/** Prometheus metrics of wave/: proofs, signatures, revocation lookups. */
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** The counters and gauges wave/ updates. */
@@ -17,6 +17,13 @@ export interface WaveMetrics {
   signatureVerifications: Counter<'result'>;
   /** Message signatures accepted on an already verified batch root. */
   signatureRootCacheHits: Counter;
+  /**
+   * Revocation lookups of storage providers, by provider, answer
+   * (`revoked`, `unrevoked`, `unknown`) and where the answer came from
+   * (`storage`, `cache`, or `backoff`: the provider failed lately and
+   * was not asked).
+   */
+  revocationLookups: Counter<'provider' | 'result' | 'source'>;
 }
 
 function counter<L extends string = never>(
@@ -30,7 +37,7 @@ function counter<L extends string = never>(
 
 type ProofMetrics = Omit<
   WaveMetrics,
-  'signatureVerifications' | 'signatureRootCacheHits'
+  'signatureVerifications' | 'signatureRootCacheHits' | 'revocationLookups'
 >;
 
 function proofMetrics(r: Registry): ProofMetrics {
@@ -79,6 +86,12 @@ export function createWaveMetrics(r: Registry): WaveMetrics {
       r,
       'wavemq_wave_signature_root_cache_hits_total',
       'Message signatures accepted on an already verified root',
+    ),
+    revocationLookups: counter(
+      r,
+      'wavemq_wave_revocation_lookups_total',
+      'Revocation lookups by storage provider, result and source',
+      ['provider', 'result', 'source'],
     ),
   };
 }

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { WavemqError, errorMessage } from '../common/errors.ts';
 import { addAgentCommands } from './agent-commands.ts';
+import { addStorageCommands } from './storage-commands.ts';
 import { addWaveCommands } from './wave-commands.ts';
 import { runDemo } from './demo.ts';
 import { runFromFile } from './run.ts';
@@ -27,6 +28,7 @@ function program(): Command {
     .action((o: { dir: string; port?: number }) => runDemo(o.dir, o.port));
   addWaveCommands(p);
   addAgentCommands(p);
+  addStorageCommands(p);
   return p;
 }
 

@@ -38,6 +38,9 @@ export interface TestAgent {
   file: string;
   proof: Proof;
   proofFile: string;
+  /** The namespace's grant to this agent, and its file. */
+  grant: Attestation;
+  grantFile: string;
 }
 
 /** Options of {@link makeAgent}. */
@@ -77,5 +80,7 @@ export async function makeAgent(
   });
   const proofFile = join(dir, `${name}.proof`);
   await writeFile(proofFile, proof.encodeFile());
-  return { entity, file, proof, proofFile };
+  const grantFile = join(dir, `${name}.grant`);
+  await writeFile(grantFile, grant.encodeFile());
+  return { entity, file, proof, proofFile, grant, grantFile };
 }

@@ -136,6 +136,7 @@ interface Values {
   WaveConfig: {
     database: string;
     defaultToUnrevoked: boolean;
+    revocationCheckInterval: number;
     storage: Record<string, StorageProviderConfig & Record<string, unknown>>;
   };
   QueueConfig: Record<
@@ -173,6 +174,7 @@ function toRouterConfig(v: Values, ctx: BuildContext): RouterConfig {
     wave: {
       databasePath: abs(v.WaveConfig.database),
       defaultToUnrevoked: v.WaveConfig.defaultToUnrevoked,
+      revocationRecheckMs: secondsToMs(v.WaveConfig.revocationCheckInterval),
       storage: storageProviders(v.WaveConfig.storage),
     },
     queue: {

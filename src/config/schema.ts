@@ -90,6 +90,13 @@ const WAVE: Section = {
     false,
     check.boolean,
   ),
+  revocationCheckInterval: leaf(
+    'Seconds a granted proof is trusted before storage is asked again ' +
+      'whether anything on it was revoked; live subscriptions are ' +
+      'checked again as often.',
+    300,
+    check.periodSeconds,
+  ),
   storage: {
     ...leaf(
       'Storage providers by name; one must be named default. A ' +

@@ -31,6 +31,8 @@ export interface RouterConfig {
     databasePath: string;
     /** Treat objects as not revoked when storage can't be reached. */
     defaultToUnrevoked: boolean;
+    /** How long a checked grant is trusted before revocation is asked again. */
+    revocationRecheckMs: number;
     /** Storage providers by name; always has one named `default`. */
     storage: Record<string, StorageProviderConfig>;
   };

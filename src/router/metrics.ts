@@ -13,7 +13,6 @@ export interface RouterMetrics {
   uplinkAttempts: Counter<'ns'>;
   uplinkState: Gauge<'ns'>;
   peerRefusals: Counter<'code'>;
-  revocationChecks: Counter<'result'>;
   trunkReceived: Counter;
   trunkDuplicates: Counter;
   trunkSent: Counter<'ns'>;
@@ -35,14 +34,6 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
     delivered: new Counter({
       name: 'wavemq_router_delivered_messages_total',
       help: 'Messages sent to local subscribers (resends included)',
-      registers,
-    }),
-    revocationChecks: new Counter({
-      name: 'wavemq_router_revocation_checks_total',
-      help:
-        'Revocation lookups of objects on proofs, by answer: revoked, ' +
-        'unrevoked, or unknown (storage unreachable)',
-      labelNames: ['result'],
       registers,
     }),
     rejected: new Counter({

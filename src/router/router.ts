@@ -19,7 +19,16 @@ import {
   type DataStore,
   type StoreMark,
 } from '../queue/index.ts';
-import { Entity, Verifier } from '../wave/index.ts';
+import {
+  DEFAULT_UNREVOKED_TTL_MS,
+  Entity,
+  HttpStorageProvider,
+  StorageSet,
+  Verifier,
+  createWaveMetrics,
+  type RevocationChecker,
+  type WaveMetrics,
+} from '../wave/index.ts';
 import {
   createTlsIdentity,
   loadOrCreateTicketKey,
@@ -63,11 +72,17 @@ export interface RouterOptions {
   clock?: Clock;
   registry?: Registry;
   maxMessageBytes?: number;
+  /**
+   * Where revocation is looked up; default the config's
+   * `[WaveConfig.storage.*]` providers over HTTP.
+   */
+  revocation?: RevocationChecker;
 }
 
 /** A running router; build one with {@link Router.start}. */
 export class Router {
   readonly metrics: RouterMetrics;
+  readonly waveMetrics: WaveMetrics;
   readonly registry: Registry;
   readonly clock: Clock;
   /** The process logger; components add their own `component` field. */
@@ -98,6 +113,7 @@ export class Router {
     this.log = o.logger.child({ component: 'router' });
     this.registry = o.registry ?? new Registry();
     this.metrics = createRouterMetrics(this.registry);
+    this.waveMetrics = createWaveMetrics(this.registry);
     this.maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.startedAtMs = this.clock.now();
   }
@@ -155,6 +171,9 @@ export class Router {
     this.verifier = new Verifier({
       clock: this.clock,
       defaultToUnrevoked: cfg.wave.defaultToUnrevoked,
+      revocation: this.o.revocation ?? this.storage(cfg),
+      revocationRecheckMs: cfg.wave.revocationRecheckMs,
+      metrics: this.waveMetrics,
     });
     this.authorizer = new Authorizer({
       store: this.persist,
@@ -372,6 +391,32 @@ export class Router {
   /** Figures shown by `wavemq status`. */
   status(): RouterStatus {
     return routerStatus(this);
+  }
+
+  /**
+   * Revocation lookups over the config's storage providers. A provider
+   * reuses a "not revoked" answer no longer than the recheck interval, so
+   * a revocation takes effect within two intervals at most.
+   */
+  private storage(cfg: RouterConfig): StorageSet {
+    const logger = this.logger.child({ component: 'storage' });
+    const unrevokedTtlMs = Math.min(
+      DEFAULT_UNREVOKED_TTL_MS,
+      cfg.wave.revocationRecheckMs,
+    );
+    return new StorageSet(
+      Object.entries(cfg.wave.storage).map(
+        ([name, p]) =>
+          new HttpStorageProvider({
+            name,
+            url: p.url,
+            unrevokedTtlMs,
+            clock: this.clock,
+            logger,
+            metrics: this.waveMetrics,
+          }),
+      ),
+    );
   }
 
   /** Stops serving and closes storage; idempotent. */

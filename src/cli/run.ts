@@ -11,6 +11,7 @@ import {
   createQuicTransport,
   isLoopbackHost,
 } from '../transport/index.ts';
+import { Registry } from 'prom-client';
 import { AGENT_IDLE_MS, AGENT_KEEPALIVE_MS } from '../agent/index.ts';
 
 /** Starts a router from `config` and runs it until a stop signal. */
@@ -19,11 +20,14 @@ export async function runRouter(
   logger: Logger = createLogger(),
   onStarted?: (router: Router) => void | Promise<void>,
 ): Promise<void> {
+  // One registry for the router and both transports, served together.
+  const registry = new Registry();
   // Agents are on this host: a dead agent is noticed within seconds. Peer
   // link timings come from the config (defaults chosen for cellular and
   // satellite uplinks).
   const transport = createQuicTransport({
     logger,
+    registry,
     keepAliveMs: AGENT_KEEPALIVE_MS,
     idleTimeoutMs: AGENT_IDLE_MS,
     ...(isLoopbackHost(config.local.listenAddr.host)
@@ -34,6 +38,7 @@ export async function runRouter(
   // designated router's peer port keeps its ticket key on disk.
   const peerTransport = createQuicTransport({
     logger,
+    registry,
     keepAliveMs: config.peer.keepAliveMs,
     idleTimeoutMs: config.peer.idleTimeoutMs,
     resumeSessions: true,
@@ -43,6 +48,7 @@ export async function runRouter(
     transport,
     peerTransport,
     logger,
+    registry,
   });
   const metrics = await startMetrics(router, config, logger);
   await onStarted?.(router);

@@ -33,14 +33,34 @@ export interface TransportMetrics {
    */
   libraryFaults: Counter<'attributed'>;
   /**
+   * Datagrams the QUIC library failed on with an error of no connection
+   * (malformed packets), dropped instead of ending the process.
+   */
+  badDatagrams: Counter;
+  /**
    * TLS handshakes completed; `side` is `client` or `server`, `resumed`
    * is `yes` when an earlier session was resumed, else `no`.
    */
   handshakes: Counter<'side' | 'resumed'>;
 }
 
-/** Declares the transport metrics on `registry` (one per router). */
+/** Metrics already declared, per registry, so transports can share one. */
+const declared = new WeakMap<Registry, TransportMetrics>();
+
+/**
+ * Declares the transport metrics on `registry`, or returns those already
+ * declared there: transports given one registry (a router's agent and
+ * peer ports) count into the same metrics.
+ */
 export function createTransportMetrics(registry: Registry): TransportMetrics {
+  const existing = declared.get(registry);
+  if (existing) return existing;
+  const metrics = declareTransportMetrics(registry);
+  declared.set(registry, metrics);
+  return metrics;
+}
+
+function declareTransportMetrics(registry: Registry): TransportMetrics {
   const registers = [registry];
   const counter = <L extends string>(
     name: string,
@@ -96,6 +116,10 @@ export function createTransportMetrics(registry: Registry): TransportMetrics {
       'library_faults_total',
       'QUIC library failures caught by the process guard',
       ['attributed'],
+    ),
+    badDatagrams: counter(
+      'bad_datagrams_total',
+      'Datagrams dropped because the QUIC library failed on them',
     ),
     handshakes: counter('handshakes_total', 'TLS handshakes completed', [
       'side',

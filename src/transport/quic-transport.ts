@@ -18,6 +18,7 @@ import { Registry } from 'prom-client';
 import { errorMessage, type Logger } from '../common/index.ts';
 import { streamSlotsFor, type ConnectionSettings } from './connection-base.ts';
 import { ConnectError, ListenError, PeerKeyMismatchError } from './errors.ts';
+import { guardDatagrams } from './datagram-guard.ts';
 import { registerFaultSink, type FaultSink } from './fault-guard.ts';
 import { createTransportMetrics, type TransportMetrics } from './metrics.ts';
 import { QuicLink, closeReasonOf } from './quic-connection.ts';
@@ -49,6 +50,8 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../wire/index.ts';
 
 /** Closed links whose late library faults are still recognised. */
 const MAX_DEAD_SEND_IDS = 1024;
+/** At most one log line per this long about dropped datagrams, ms. */
+const BAD_DATAGRAM_LOG_INTERVAL_MS = 10_000;
 
 /** Forwards the library's own log lines to our logger at debug level. */
 class LibraryLogHandler extends Handler {
@@ -108,6 +111,7 @@ export class QuicTransport implements Transport, FaultSink {
       },
       logger: this.libraryLogger.getChild('server'),
     });
+    this.guardSocket((server as unknown as { socket: unknown }).socket);
     const undo: (() => void)[] = [];
     const listener = new QuicListener(server, this.log, () => {
       for (const f of undo) f();
@@ -211,6 +215,33 @@ export class QuicTransport implements Transport, FaultSink {
     this.log.error(fields, 'QUIC library fault; closing client connections');
     for (const link of this.links) {
       if (link.side === 'client') link.abort(`library fault: ${err.name}`);
+    }
+  }
+
+  /**
+   * Drops datagrams the library fails on outside any connection, counting
+   * and logging them (rate-limited), instead of letting them end the
+   * process; see `datagram-guard.ts`.
+   */
+  private guardSocket(socket: unknown): void {
+    let lastLogMs = -Infinity;
+    let unlogged = 0;
+    const problem = guardDatagrams(socket, (err, remote) => {
+      this.metrics.badDatagrams.inc();
+      const now = performance.now();
+      if (now - lastLogMs < BAD_DATAGRAM_LOG_INTERVAL_MS) {
+        unlogged += 1;
+        return;
+      }
+      this.log.warn(
+        { remote, err: errorMessage(err), alsoDropped: unlogged },
+        'dropped a datagram the QUIC library could not handle',
+      );
+      lastLogMs = now;
+      unlogged = 0;
+    });
+    if (problem) {
+      this.log.warn({ problem }, 'malformed datagrams are not guarded');
     }
   }
 

@@ -94,6 +94,19 @@ t.test(
     const udp = createSocket('udp4');
     for (let i = 0; i < 200; i++)
       udp.send(randomBytes(1 + (i % 1200)), site.agentPort, '127.0.0.1');
+    // QUIC v1 0-RTT long headers for no known connection (they carry no
+    // token; the QUIC library fails on them with a TypeError).
+    for (let i = 0; i < 5; i++) {
+      const zeroRtt = Buffer.concat([
+        Buffer.from([0xd0, 0, 0, 0, 1, 8]),
+        randomBytes(8),
+        Buffer.from([8]),
+        randomBytes(8),
+        Buffer.from([0x44, 0]),
+        randomBytes(20),
+      ]);
+      udp.send(zeroRtt, site.agentPort, '127.0.0.1');
+    }
     await new Promise((r) => setTimeout(r, 200));
     udp.close();
 
@@ -179,6 +192,11 @@ t.test(
     t.ok(
       count(/^wavemq_router_rejected_total\{[^}]*\} (\d+)/gm) >= 3,
       'refusals are counted',
+    );
+    t.equal(
+      count(/^wavemq_transport_bad_datagrams_total (\d+)/gm),
+      5,
+      'the datagrams the QUIC library failed on are counted',
     );
   },
 );

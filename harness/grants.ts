@@ -48,6 +48,8 @@ export interface GrantOptions {
   permissions?: Permission[];
   resource?: string;
   expiryMs?: number;
+  /** How long the agent's own entity is valid; default a day. */
+  entityExpiryMs?: number;
   clock?: Clock;
 }
 
@@ -58,7 +60,9 @@ export async function makeAgent(
   ns: TestNamespace,
   o: GrantOptions = {},
 ): Promise<TestAgent> {
-  const entity = Entity.create({ expiryMs: 24 * 3600_000 });
+  const entity = Entity.create({
+    expiryMs: o.entityExpiryMs ?? 24 * 3600_000,
+  });
   const file = join(dir, `${name}.ent`);
   await writeSecretFile(file, entity.encodeSecret());
   const permissions = o.permissions ?? ['publish', 'subscribe', 'query'];

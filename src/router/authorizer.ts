@@ -111,6 +111,7 @@ export class Authorizer {
       namespace: ns as NamespaceId,
       permission,
       resource,
+      subjectEntity: entity,
     });
     return { expiresAtMs, recheckAtMs, proof, entity };
   }

@@ -4,8 +4,10 @@
  * 1. the proof and every link are in the requested namespace;
  * 2. the path starts at the namespace entity;
  * 3. each link's subject is the next link's attester;
- * 4. the path ends at the requesting subject;
- * 5. every attestation and embedded entity is inside its validity window;
+ * 4. the path ends at the requesting subject (and the requester's entity,
+ *    when given, is that subject);
+ * 5. every attestation and embedded entity, and the requester's entity
+ *    when given, is inside its validity window;
  * 6. a link with d links after it has indirections >= d;
  * 7. every link grants the permission on a resource covering the request.
  * Signatures were checked when the attestations were decoded or made;
@@ -34,6 +36,12 @@ export interface AccessRequest {
   permission: Permission;
   /** A URI or a pattern (subscribe and query may use patterns). */
   resource: string;
+  /**
+   * The requester's public entity, when the caller has it (a router
+   * checking a signed message or request). Its validity window and its
+   * revocation are then checked too, even when no link embeds it.
+   */
+  subjectEntity?: PublicEntity;
 }
 
 /** An object on a proof whose validity and revocation matter. */
@@ -60,6 +68,21 @@ export function pathObjects(path: readonly Attestation[]): PathObject[] {
     out.push({ index, kind: 'attestation', ...windowOf(a), hash: a.hash });
     entity(index, a.subjectEntity);
   });
+  return out;
+}
+
+/**
+ * The objects whose validity and revocation a request depends on: those
+ * of the path, and the requester's entity when given and not on the path
+ * already (counted as part of the last link).
+ */
+export function requestObjects(proof: Proof, req: AccessRequest): PathObject[] {
+  const out = pathObjects(proof.path);
+  const e = req.subjectEntity;
+  if (e && !out.some((o) => o.kind === 'entity' && o.hash === e.hash)) {
+    const index = Math.max(0, proof.path.length - 1);
+    out.push({ index, kind: 'entity', ...windowOf(e), hash: e.hash });
+  }
   return out;
 }
 
@@ -105,7 +128,8 @@ function checkChain(proof: Proof, req: AccessRequest): void {
     }
   }
   const end = path[path.length - 1]?.subject ?? proof.subject;
-  for (const actual of [end, proof.subject]) {
+  const given = req.subjectEntity?.hash;
+  for (const actual of [end, proof.subject, ...(given ? [given] : [])]) {
     if (actual !== req.subject) {
       throw new ProofSubjectError(
         `proof is for entity ${actual}, not for ${req.subject}`,
@@ -115,8 +139,8 @@ function checkChain(proof: Proof, req: AccessRequest): void {
   }
 }
 
-function checkWindows(proof: Proof, nowMs: number): void {
-  for (const o of pathObjects(proof.path)) {
+function checkWindows(proof: Proof, req: AccessRequest, nowMs: number): void {
+  for (const o of requestObjects(proof, req)) {
     const status = windowStatus(o, nowMs);
     const where = { index: o.index, kind: o.kind, hash: o.hash, nowMs };
     if (status === 'expired') {
@@ -179,7 +203,7 @@ export function checkProofRules(
 ): void {
   checkNamespace(proof, req);
   checkChain(proof, req);
-  checkWindows(proof, nowMs);
+  checkWindows(proof, req, nowMs);
   checkIndirections(proof);
   checkGrants(proof, req);
 }

@@ -27,7 +27,7 @@ import { isPermission } from './policy.ts';
 import { Proof } from './proof.ts';
 import {
   checkProofRules,
-  pathObjects,
+  requestObjects,
   type AccessRequest,
 } from './proof-rules.ts';
 
@@ -195,14 +195,15 @@ export class Verifier {
   ): Promise<Omit<VerifyResult, 'recheckAtMs'>> {
     const p = proof instanceof Proof ? proof : Proof.decode(proof);
     checkProofRules(p, req, nowMs);
-    await this.checkRevocation(p);
-    return { expiresAtMs: p.expiresAtMs, proofHash };
+    await this.checkRevocation(p, req);
+    const entityEnd = req.subjectEntity?.notAfterMs ?? Infinity;
+    return { expiresAtMs: Math.min(p.expiresAtMs, entityEnd), proofHash };
   }
 
-  private async checkRevocation(p: Proof): Promise<void> {
+  private async checkRevocation(p: Proof, req: AccessRequest): Promise<void> {
     const checker = this.o.revocation;
     if (!checker) return;
-    const objects = pathObjects(p.path);
+    const objects = requestObjects(p, req);
     const answers = await Promise.all(
       objects.map((o) => checker.isRevoked(o.revocationCommitment)),
     );

@@ -102,7 +102,9 @@ t.test(
     t.match(r2.stderr, /secure\/x/);
 
     const expired = await site.agent('expired', { expiryMs: 1000 });
-    await new Promise((r) => setTimeout(r, 1500)); // let the grant lapse
+    // A valid grant to an entity that itself lapses (granted by hash).
+    const lapsed = await site.agent('lapsed', { entityExpiryMs: 1000 });
+    await new Promise((r) => setTimeout(r, 1500)); // let both lapse
     const r3 = await runCli([
       'pub',
       'secure/x',
@@ -111,6 +113,15 @@ t.test(
     ]);
     t.not(r3.code, 0, 'expired grant: refused');
     t.match(r3.stderr, /expir/i, 'says it expired');
+    const r3b = await runCli([
+      'pub',
+      'secure/x',
+      'no',
+      ...site.cliArgs(lapsed),
+    ]);
+    t.not(r3b.code, 0, 'expired publisher entity: refused');
+    t.match(r3b.stderr, lapsed.entity.hash, 'names the entity');
+    t.match(r3b.stderr, /expired/, 'says it expired');
 
     const other = await makeNamespace(site.dir, 'other-ns');
     const stranger = await makeAgent(site.dir, 'stranger', other);

@@ -291,3 +291,52 @@ void t.test(
     t.equal(r.expiresAtMs, g.clock.now() + HOUR_MS / 4);
   },
 );
+
+void t.test(
+  "verify: the requester's own entity, given with the request, must be valid, unrevoked and the subject",
+  async (t) => {
+    const { ns, g, req, clock, entity, verifier } = setup();
+    const shortLived = entity({ expiryMs: 1000 });
+    // Granted by hash only: no link embeds the requester's entity.
+    const p = Proof.fromPath([grant(ns, shortLived.hash, g)]);
+    const asked: AccessRequest = {
+      ...req,
+      subject: shortLived.hash,
+      subjectEntity: shortLived.publicEntity,
+    };
+    const granted = await verifier.verify(p, asked);
+    t.equal(
+      granted.expiresAtMs,
+      shortLived.publicEntity.notAfterMs,
+      'the grant ends when the entity does',
+    );
+    await t.rejects(
+      new Verifier({
+        clock,
+        revocation: checker(
+          new Map([
+            [toBase64Url(shortLived.publicEntity.revocationCommitment), true],
+          ]),
+        ),
+      }).verify(p, asked),
+      ProofRevokedError,
+      'a revoked requester entity is refused',
+    );
+    await t.rejects(
+      new Verifier({ clock }).verify(p, {
+        ...asked,
+        subjectEntity: entity().publicEntity,
+      }),
+      ProofSubjectError,
+      'another entity than the subject is refused',
+    );
+    clock.advance(1000);
+    await t.rejects(new Verifier({ clock }).verify(p, asked), {
+      message: new RegExp(`entity ${shortLived.hash} on proof link 0 expired`),
+    });
+    await t.resolves(
+      new Verifier({ clock }).verify(p, { ...req, subject: shortLived.hash }),
+      'without the entity only the path is checked',
+    );
+  },
+);

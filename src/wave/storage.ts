@@ -111,10 +111,21 @@ export class HttpStorageProvider implements StorageProvider {
   private readonly revoked: LruMap<string, true>;
   /** "Not revoked" answers: commitment to the time they end, ms. */
   private readonly unrevoked: LruMap<string, number>;
-  private readonly inflight = new Map<string, Promise<Answer>>();
+  private readonly inflight = new Map<
+    string,
+    Promise<[Answer, 'storage' | 'backoff']>
+  >();
   /** Whether the last exchange failed; logs only on a change. */
   private failing = false;
   private quietUntilMs = 0;
+  /**
+   * Until an exchange has succeeded (at first, and again after a failure)
+   * one revocation lookup goes ahead and the others wait for it: a site
+   * whose Internet is gone (where even a name lookup may hang until its
+   * timeout) then pays for one attempt, not one per object.
+   */
+  private answered = false;
+  private probe: Promise<Answer> | undefined;
 
   /** @throws InvalidArgumentError naming a bad option. */
   constructor(o: HttpStorageOptions) {
@@ -214,12 +225,36 @@ export class HttpStorageProvider implements StorageProvider {
     }
     let pending = this.inflight.get(key);
     if (!pending) {
-      pending = this.lookup(key, commitment).finally(() =>
+      pending = this.lookupWhenDue(key, commitment).finally(() =>
         this.inflight.delete(key),
       );
       this.inflight.set(key, pending);
     }
-    return this.count(await pending, 'storage');
+    const [answer, source] = await pending;
+    return this.count(answer, source);
+  }
+
+  /**
+   * Looks up at once while the server answers. Otherwise one lookup goes
+   * first and the others wait for it: they follow if it got an answer,
+   * and answer "unknown" without a request if it failed.
+   */
+  private async lookupWhenDue(
+    key: string,
+    commitment: Uint8Array,
+  ): Promise<[Answer, 'storage' | 'backoff']> {
+    if (!this.answered) {
+      if (!this.probe) {
+        const first = this.lookup(key, commitment);
+        this.probe = first.finally(() => (this.probe = undefined));
+        return [await first, 'storage'];
+      }
+      await this.probe;
+      const cached = this.cached(key);
+      if (cached !== undefined) return [cached, 'storage'];
+      if (!this.answered) return [undefined, 'backoff'];
+    }
+    return [await this.lookup(key, commitment), 'storage'];
   }
 
   private cached(key: string): Answer {
@@ -278,6 +313,7 @@ export class HttpStorageProvider implements StorageProvider {
   }
 
   private failed(err: unknown): void {
+    this.answered = false;
     this.quietUntilMs = this.s.clock.now() + this.s.retryAfterMs;
     const code = err instanceof WavemqError ? err.code : 'UNEXPECTED';
     const fields = {
@@ -297,6 +333,7 @@ export class HttpStorageProvider implements StorageProvider {
   }
 
   private recovered(): void {
+    this.answered = true;
     this.quietUntilMs = 0;
     if (!this.failing) return;
     this.failing = false;

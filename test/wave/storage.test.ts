@@ -259,3 +259,38 @@ t.test(
     );
   },
 );
+
+t.test(
+  'storage client: until the server has answered, one lookup goes first; the others follow it, or stay unknown without a request if it failed',
+  async (t) => {
+    const hung = await fakeServer(t, () => undefined);
+    const counted = countingFetch();
+    const clock = new ManualClock();
+    const p = provider(hung.url, {
+      timeoutMs: 200,
+      fetch: counted.fetch,
+      clock,
+    });
+    const many = Array.from({ length: 6 }, () => random(32));
+    const answers = await Promise.all(many.map((c) => p.isRevoked(c)));
+    t.same(
+      answers,
+      many.map(() => undefined),
+    );
+    t.equal(counted.urls.length, 1, 'one request for six objects');
+
+    // A server that answers: the first lookup opens the way for the rest,
+    // which then go together.
+    const s = await startStorage(t);
+    const good = countingFetch();
+    const q = provider(s.url, { fetch: good.fetch });
+    const e = Entity.create();
+    await revoke(provider(s.url), e.revocationSecret);
+    const fresh = await Promise.all([
+      q.isRevoked(e.publicEntity.revocationCommitment),
+      ...many.map((c) => q.isRevoked(c)),
+    ]);
+    t.same(fresh, [true, ...many.map(() => false)], 'every answer is real');
+    t.equal(good.urls.length, 7, 'one request per object once it answers');
+  },
+);

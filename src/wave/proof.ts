@@ -78,14 +78,69 @@ function unusableReason(
   return undefined;
 }
 
+/** Up to three reasons, for an error; `...` when there are more. */
+function listReasons(reasons: string[]): string {
+  const shown = reasons.slice(0, 3).join('; ');
+  return `${shown}${reasons.length > 3 ? '; ...' : ''}`;
+}
+
 /** The reasons of up to three unusable attestations, for an error. */
 function unusableText(o: BuildOptions, nowMs: number): string {
   const reasons = o.attestations
     .map((a) => unusableReason(a, o, nowMs))
     .filter((r): r is string => r !== undefined);
-  if (reasons.length === 0) return '';
-  const shown = reasons.slice(0, 3).join('; ');
-  return `: ${shown}${reasons.length > 3 ? '; ...' : ''}`;
+  return reasons.length === 0 ? '' : `: ${listReasons(reasons)}`;
+}
+
+/** Grant `a`'s broken rules in words, at position `i` of `path`. */
+function linkProblems(
+  path: Attestation[],
+  i: number,
+  o: BuildOptions,
+  nowMs: number,
+): string | undefined {
+  const a = path[i] as Attestation;
+  const after = path.length - 1 - i;
+  const why: string[] = [];
+  const unusable = unusableReason(a, o, nowMs);
+  if (unusable) why.push(unusable);
+  if (a.indirections < after) {
+    why.push(
+      `allows ${a.indirections} further delegations but ${after} follow it`,
+    );
+  }
+  return why.length === 0 ? undefined : `grant ${a.hash}: ${why.join(', ')}`;
+}
+
+/**
+ * Why no proof was found, for the error: what breaks the shortest path
+ * that would link the namespace to the subject if every rule were
+ * waived (each grant on it by hash, with the rule it breaks: validity,
+ * namespace, permission, indirections), or that there is no such path.
+ * Usable grants are tried first, so that a path breaking indirections
+ * only is the one explained.
+ */
+function failureText(
+  o: BuildOptions,
+  usable: Attestation[],
+  nowMs: number,
+): string {
+  const path =
+    searchPath(usable, o.subject, o.namespace, false) ??
+    searchPath(o.attestations, o.subject, o.namespace, false);
+  const problems = path
+    ? path
+        .map((_, i) => linkProblems(path, i, o, nowMs))
+        .filter((r): r is string => r !== undefined)
+    : [];
+  if (problems.length > 0) {
+    return `: the nearest path breaks a rule: ${listReasons(problems)}`;
+  }
+  const noPath =
+    !path && o.attestations.length > 0
+      ? '; no chain of grants leads from the namespace to the entity'
+      : '';
+  return unusableText(o, nowMs) + noPath;
 }
 
 /** A path of attestations from a namespace to a subject. Immutable. */
@@ -196,14 +251,14 @@ export class Proof {
         validNow(a, nowMs) &&
         o.permissions.every((p) => a.grants(p, o.resource)),
     );
-    const path = searchPath(usable, o.subject, o.namespace);
+    const path = searchPath(usable, o.subject, o.namespace, true);
     if (!path) {
       const perms = o.permissions.join(',');
       throw new NoProofFoundError(
         `no grant of ${perms} on ${o.resource} in namespace ` +
           `${o.namespace} for entity ${o.subject} (${usable.length} of ` +
           `${o.attestations.length} attestations usable` +
-          `${unusableText(o, nowMs)})`,
+          `${failureText(o, usable, nowMs)})`,
         {
           subject: o.subject,
           namespace: o.namespace,
@@ -245,12 +300,14 @@ function decodeLink(link: unknown, i: number): Attestation {
  * Breadth-first search back from the subject: the first time an entity
  * is reached it is at its least distance from the subject, which is the
  * easiest for indirections, so one visit per entity suffices. A link with
- * d links after it needs indirections >= d.
+ * d links after it needs indirections >= d, unless `checkIndirections`
+ * is false (to explain a failure).
  */
 function searchPath(
   usable: Attestation[],
   subject: EntityHash,
   namespace: NamespaceId,
+  checkIndirections: boolean,
 ): Attestation[] | undefined {
   const bySubject = new Map<string, Attestation[]>();
   for (const a of [...usable].sort((x, y) => y.notAfterMs - x.notAfterMs)) {
@@ -263,7 +320,7 @@ function searchPath(
     const next: string[] = [];
     for (const x of frontier) {
       for (const a of bySubject.get(x) ?? []) {
-        if (a.indirections < d) continue;
+        if (checkIndirections && a.indirections < d) continue;
         if ((a.attester as string) === namespace)
           return walk(a, subject, toward);
         if (seen.has(a.attester)) continue;

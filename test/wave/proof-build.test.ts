@@ -134,7 +134,12 @@ void t.test('proof build: refuses paths that break a rule', (t) => {
   t.throws(build([soon]), NoProofFoundError, 'expired');
   t.throws(
     build([soon]),
-    { message: /\(0 of 1 attestations usable: grant expired \d{4}-/ },
+    {
+      message: new RegExp(
+        `\\(0 of 1 attestations usable: the nearest path breaks a rule: ` +
+          `grant ${soon.hash}: grant expired \\d{4}-`,
+      ),
+    },
     'the error says the grant expired, and when',
   );
   t.throws(
@@ -152,6 +157,71 @@ void t.test('proof build: refuses paths that break a rule', (t) => {
   t.throws(build([], 'x//y'), InvalidPatternError);
   t.end();
 });
+
+void t.test(
+  'proof build: a path that breaks only indirections is explained, naming the grant',
+  (t) => {
+    const { clock, ns, nsId, entity } = world();
+    const [a, b, s] = [entity(), entity(), entity()];
+    const l0 = grant(ns, a, { namespace: nsId, clock, indirections: 1 });
+    const l1 = grant(a, b, { namespace: nsId, clock, indirections: 0 });
+    const l2 = grant(b, s, { namespace: nsId, clock });
+    const build = () =>
+      Proof.build({
+        subject: s.hash,
+        namespace: nsId,
+        permissions: ['publish'],
+        resource: 'x/y',
+        attestations: [l0, l1, l2],
+        clock,
+      });
+    t.throws(build, {
+      code: 'NO_PROOF_FOUND',
+      message:
+        `no grant of publish on x/y in namespace ${nsId} for entity ` +
+        `${s.hash} (3 of 3 attestations usable: the nearest path breaks ` +
+        `a rule: grant ${l0.hash}: allows 1 further delegations but 2 ` +
+        `follow it; grant ${l1.hash}: allows 0 further delegations but 1 ` +
+        `follow it)`,
+    });
+    t.end();
+  },
+);
+
+void t.test(
+  'proof build: the nearest path names each grant and the rule it breaks',
+  (t) => {
+    const { clock, ns, nsId, entity } = world();
+    const [a, s] = [entity(), entity()];
+    const build = (attestations: Attestation[]) => () =>
+      Proof.build({
+        subject: s.hash,
+        namespace: nsId,
+        permissions: ['publish'],
+        resource: 'x/y',
+        attestations,
+        clock,
+      });
+    const sub = grant(ns, a, {
+      namespace: nsId,
+      clock,
+      indirections: 1,
+      permissions: ['subscribe'],
+    });
+    const last = grant(a, s, { namespace: nsId, clock });
+    t.throws(build([sub, last]), {
+      message: new RegExp(
+        `\\(1 of 2 attestations usable: the nearest path breaks a rule: ` +
+          `grant ${sub.hash}: no publish on x/y\\)$`,
+      ),
+    });
+    t.throws(build([last]), {
+      message:
+        /\(1 of 1 attestations usable; no chain of grants leads from the namespace to the entity\)$/,
+    });
+    t.end();
+  },
+);
 
 void t.test(
   'proof build: expiry is the earliest on the path, entities too',

@@ -11,11 +11,30 @@ import { fileURLToPath } from 'node:url';
 import type { NamespaceId } from '../common/ids.ts';
 import { createLogger } from '../common/logger.ts';
 import { writeSecretFile } from '../common/secret-file.ts';
-import { defaultConfig } from '../config/index.ts';
+import { InvalidAddressError, defaultConfig } from '../config/index.ts';
 import { Attestation, Entity, Proof } from '../wave/index.ts';
 import { runRouter } from './run.ts';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/** The demo's agent port when none is given: the config's default. */
+export const DEMO_PORT = 4516;
+
+/**
+ * The `--port` option: an integer 1..65535.
+ * @throws InvalidAddressError naming the option and the text.
+ */
+export function demoPort(text: string): number {
+  const port = Number(text);
+  if (!/^\d{1,5}$/.test(text) || port < 1 || port > 65535) {
+    const reason = 'the port must be an integer 1..65535';
+    throw new InvalidAddressError(`--port ${JSON.stringify(text)}: ${reason}`, {
+      address: text,
+      reason,
+    });
+  }
+  return port;
+}
 
 /** How to call this command from the current folder. */
 function selfCommand(): string {
@@ -60,11 +79,11 @@ async function ensureProof(
 }
 
 /** Runs the demo router in `dir` until interrupted. */
-export async function runDemo(dirArg: string, port?: number): Promise<void> {
+export async function runDemo(dirArg: string, port = DEMO_PORT): Promise<void> {
   const dir = resolve(dirArg);
   await mkdir(dir, { recursive: true });
   const config = defaultConfig(join(dir, 'data'));
-  if (port !== undefined) config.local.listenAddr.port = port;
+  config.local.listenAddr.port = port;
   const ns = await ensureEntity(join(dir, 'namespace.ent'));
   const agent = await ensureEntity(join(dir, 'agent.ent'));
   const proof = await ensureProof(dir, ns, agent);

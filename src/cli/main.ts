@@ -8,7 +8,7 @@ import { WavemqError, errorMessage } from '../common/errors.ts';
 import { addAgentCommands } from './agent-commands.ts';
 import { addStorageCommands } from './storage-commands.ts';
 import { addWaveCommands } from './wave-commands.ts';
-import { runDemo } from './demo.ts';
+import { DEMO_PORT, demoPort, runDemo } from './demo.ts';
 import { runFromFile } from './run.ts';
 
 function program(): Command {
@@ -24,8 +24,8 @@ function program(): Command {
       'run a site router on a built-in config, with a namespace and grants',
     )
     .option('--dir <dir>', 'where to keep its files', '.wavemq-demo')
-    .option('--port <port>', 'agent port', (v) => Number.parseInt(v, 10))
-    .action((o: { dir: string; port?: number }) => runDemo(o.dir, o.port));
+    .option('--port <port>', 'agent port, 1..65535', demoPort, DEMO_PORT)
+    .action((o: { dir: string; port: number }) => runDemo(o.dir, o.port));
   addWaveCommands(p);
   addAgentCommands(p);
   addStorageCommands(p);

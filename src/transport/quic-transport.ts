@@ -19,6 +19,7 @@ import { errorMessage, type Logger } from '../common/index.ts';
 import { streamSlotsFor, type ConnectionSettings } from './connection-base.ts';
 import { ConnectError, ListenError, PeerKeyMismatchError } from './errors.ts';
 import { guardDatagrams } from './datagram-guard.ts';
+import { listenReason } from './listen-reason.ts';
 import { registerFaultSink, type FaultSink } from './fault-guard.ts';
 import { createTransportMetrics, type TransportMetrics } from './metrics.ts';
 import { QuicLink, closeReasonOf } from './quic-connection.ts';
@@ -128,7 +129,7 @@ export class QuicTransport implements Transport, FaultSink {
     try {
       await server.start({ host: o.host, port: o.port });
     } catch (err) {
-      const reason = osReason(err) ?? errorMessage(err);
+      const reason = await listenReason(err, o.host, o.port);
       throw new ListenError(
         `cannot listen on ${o.host}:${o.port}: ${reason}`,
         { host: o.host, port: o.port, reason },
@@ -426,26 +427,4 @@ export function createQuicTransport(
   options: QuicTransportOptions,
 ): QuicTransport {
   return new QuicTransport(options);
-}
-
-/** Words for the socket errors a listener meets most. */
-const OS_ERRORS: Record<string, string> = {
-  EADDRINUSE: 'address already in use',
-  EACCES: 'permission denied',
-  EADDRNOTAVAIL: 'address not available on this host',
-};
-
-/**
- * The operating system's reason behind a library error, from the
- * deepest cause with an errno code (`EADDRINUSE`), in words.
- */
-function osReason(err: unknown): string | undefined {
-  let found: string | undefined;
-  for (let e: unknown = err, depth = 0; e && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) found = code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  if (found === undefined) return undefined;
-  return `${OS_ERRORS[found] ?? 'socket error'} (${found})`;
 }

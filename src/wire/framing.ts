@@ -35,13 +35,18 @@ function checkedMax(options: FramingOptions | undefined): number {
   return max;
 }
 
+/** The error for a frame body of `size` bytes over the `max` limit. */
+function frameTooLarge(size: number, max: number): FrameTooLargeError {
+  return new FrameTooLargeError(
+    `frame of ${size} bytes exceeds the frame size limit of ${max} bytes`,
+    { size, max },
+  );
+}
+
 function encodeBody(value: unknown, max: number): Uint8Array {
   const body = encode(value);
   if (body.byteLength > max) {
-    throw new FrameTooLargeError('frame exceeds the frame size limit', {
-      size: body.byteLength,
-      max,
-    });
+    throw frameTooLarge(body.byteLength, max);
   }
   return body;
 }
@@ -189,10 +194,7 @@ export class FrameDecoder {
 
   private checkSize(size: number): void {
     if (size > this.maxFrameBytes) {
-      throw new FrameTooLargeError('frame exceeds the frame size limit', {
-        size,
-        max: this.maxFrameBytes,
-      });
+      throw frameTooLarge(size, this.maxFrameBytes);
     }
     if (size === 0) {
       throw new MalformedFrameError('empty frame', { reason: 'empty', size });

@@ -137,6 +137,11 @@ void t.test('framing: oversized length is refused before the body', (t) => {
   t.type(err, FrameTooLargeError);
   t.equal(err.code, 'FRAME_TOO_LARGE');
   t.same(err.data, { size: 101, max: 100 });
+  t.equal(
+    err.message,
+    'frame of 101 bytes exceeds the frame size limit of 100 bytes',
+    'the message names the declared length and the limit',
+  );
   t.equal(decoder.bufferedBytes, 0, 'nothing is kept after the error');
   t.throws(() => decoder.push(new Uint8Array([1])), FrameTooLargeError);
   t.equal(new FrameDecoder().maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
@@ -189,6 +194,12 @@ void t.test('framing: encoder refuses bodies over the limit', (t) => {
     () => encodeFrame(new Uint8Array(200), { maxFrameBytes: 100 }),
     FrameTooLargeError,
   );
+  t.throws(() => encodeFrame(new Uint8Array(200), { maxFrameBytes: 100 }), {
+    code: 'FRAME_TOO_LARGE',
+    // 200 bytes of payload and a 2-byte CBOR byte-string head.
+    message: 'frame of 202 bytes exceeds the frame size limit of 100 bytes',
+    data: { size: 202, max: 100 },
+  });
   t.throws(() => encodeFrames([1, 'x'.repeat(200)], { maxFrameBytes: 50 }));
   t.throws(() => new FrameDecoder({ maxFrameBytes: 0 }), RangeError);
   t.end();

@@ -3,6 +3,7 @@
  * systemd unit does; every other use is a subcommand. Errors print one
  * line naming what is wrong and exit non-zero.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { WavemqError, errorMessage } from '../common/errors.ts';
 import { addAgentCommands } from './agent-commands.ts';
@@ -11,13 +12,26 @@ import { addWaveCommands } from './wave-commands.ts';
 import { DEMO_PORT, demoPort, runDemo } from './demo.ts';
 import { runFromFile } from './run.ts';
 
+/** The package's version, from its package.json. */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  const pkg = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
+  return String(pkg.version);
+}
+
 function program(): Command {
   const p = new Command('wavemq')
     .description('tiered publish/subscribe for sites on unreliable links')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .addHelpText(
+      'after',
+      '\nwavemq FILE, with a path to a config file, is the same as ' +
+        'wavemq run FILE:\n  wavemq /etc/wavemq/wavemq.toml',
+    )
     .exitOverride()
     .showHelpAfterError();
   p.command('run <config>')
-    .description('run a router from a TOML config file')
+    .description('run a router from a TOML config file (or: wavemq <config>)')
     .action((file: string) => runFromFile(file));
   p.command('demo')
     .description(

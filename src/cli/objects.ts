@@ -3,9 +3,9 @@
  * attestations and proofs, and arguments that are either a hash or a file.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { EntityHash } from '../common/ids.ts';
 import { errorMessage } from '../common/errors.ts';
+import { readTextFile } from '../common/read-file.ts';
 import {
   Entity,
   Proof,
@@ -19,8 +19,20 @@ import {
 export async function readPassphrase(
   file?: string,
 ): Promise<string | undefined> {
-  if (file) return (await readFile(file, 'utf8')).split('\n')[0];
+  if (file) return (await readTextFile(file)).split('\n')[0];
   return process.env['WAVEMQ_PASSPHRASE'];
+}
+
+/** `read` applied to the text of `path`, its errors naming the file. */
+async function readNamed<T>(path: string, read: (text: string) => T) {
+  const text = await readTextFile(path);
+  try {
+    return read(text);
+  } catch (err) {
+    // Name the file: the reader's own message cannot.
+    if (err instanceof Error) err.message = `${path}: ${err.message}`;
+    throw err;
+  }
 }
 
 /** Reads any wave object file. */
@@ -28,14 +40,7 @@ export async function readObjectFile(
   path: string,
   passphrase?: string,
 ): Promise<WaveObject> {
-  const text = await readFile(path, 'utf8');
-  try {
-    return readObject(text, passphrase);
-  } catch (err) {
-    // Name the file: the reader's own message cannot.
-    if (err instanceof Error) err.message = `${path}: ${err.message}`;
-    throw err;
-  }
+  return readNamed(path, (text) => readObject(text, passphrase));
 }
 
 /** Loads an entity secret file. */
@@ -63,12 +68,11 @@ export async function loadProof(path: string): Promise<Proof> {
  * public), or the hash itself.
  */
 export async function resolveHash(arg: string): Promise<EntityHash> {
-  if (!existsSync(arg) && /[/\\]|\.(ent|pub)$/.test(arg)) {
-    throw new Error(`${arg}: no such file (expected an entity file or a hash)`);
+  // A sealed secret file still shows its public part without the
+  // passphrase. Text that looks like a path is not taken for a hash.
+  if (existsSync(arg) || /[/\\]|\.(ent|pub)$/.test(arg)) {
+    return (await readNamed(arg, readPublicEntity)).hash;
   }
-  // A sealed secret file still shows its public part without the passphrase.
-  if (existsSync(arg))
-    return readPublicEntity(await readFile(arg, 'utf8')).hash;
   try {
     return parseHash(arg);
   } catch (err) {

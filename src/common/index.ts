@@ -6,3 +6,4 @@ export * from './lru.ts';
 export * from './backoff.ts';
 export * from './duration.ts';
 export * from './secret-file.ts';
+export * from './read-file.ts';

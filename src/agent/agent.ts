@@ -1,15 +1,25 @@
 /**
  * The client SDK. An agent holds its own entity and proofs, signs what it
- * sends, and talks to its local router over one connection: a control
- * stream for publish, query and status, and one stream per subscription.
- * The router never sees the agent's secret key.
+ * sends, and talks to its local router over one connection at a time: a
+ * control stream for publish, query and status, and one stream per
+ * subscription. The router never sees the agent's secret key.
  *
  * Publishes made in the same tick travel in one frame under one Merkle
  * batch signature; each resolves when the router has durably appended it.
  *
- * Not built yet: reconnecting by itself. When the connection drops,
- * pending calls reject with AgentDisconnectedError and the caller makes a
- * new Agent (a durable subscription resumes by its identifier).
+ * Reconnecting (on by default): when the connection drops (router
+ * restarted or killed, network outage), the agent connects again with
+ * jittered exponential backoff, for as long as it takes, until close()
+ * or its signal aborts while reconnecting. Meanwhile nothing rejects:
+ * publishes not yet acknowledged are sent again on the new connection,
+ * unchanged and in order (the router drops exact resends), new publishes
+ * wait behind them (up to MAX_WAITING_PUBLISHES), query and status wait,
+ * and open subscriptions subscribe again by their id and go on without
+ * repeating a message. If the router that answers has another id, the
+ * agent closes with RouterChangedError. `state` and onStateChange() tell
+ * the caller what is happening. With `reconnect: false`, a dropped
+ * connection fails pending calls with AgentDisconnectedError and the
+ * caller makes a new Agent (a durable subscription resumes by its id).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../common/logger.ts';
@@ -25,18 +35,20 @@ import {
   LOOPBACK_UDP_PAYLOAD_BYTES,
   createQuicTransport,
   isLoopbackHost,
-  type Connection,
   type Transport,
 } from '../transport/index.ts';
+import type { PayloadObject, WireRequest } from '../wire/index.ts';
+import { MissingProofError, isLinkFailure } from './errors.ts';
 import {
-  PROTOCOL_VERSION,
-  type PayloadObject,
-  type WireRequest,
-} from '../wire/index.ts';
-import { ControlChannel, refusal } from './control.ts';
-import { MissingProofError } from './errors.ts';
+  RouterLink,
+  greet,
+  type AgentState,
+  type RouterConnection,
+} from './link.ts';
 import { decodeStored, type ReceivedMessage } from './message.ts';
+import { resolveReconnect, type ReconnectOptions } from './options.ts';
 import { Subscription } from './subscription.ts';
+import { openSubscription } from './subscribe.ts';
 import { Publisher, type PublishInput } from './publisher.ts';
 
 /**
@@ -59,7 +71,20 @@ export interface AgentOptions {
   transport?: Transport;
   /** Pin the router's entity key (raw Ed25519), refusing any other. */
   routerKey?: Uint8Array;
+  /**
+   * Reconnect by itself when the connection drops; default true, with
+   * delays from 100 ms doubling up to 5 s (jittered). False: pending
+   * calls reject with AgentDisconnectedError instead.
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /** Where reconnects are logged (info); default silent. */
   logger?: Logger;
+  /**
+   * Aborts the first connect. Afterwards it is looked at only while
+   * reconnecting: aborted then (or already), the agent closes as by
+   * close(). A timeout signal meant for the first connect therefore also
+   * ends reconnecting once it has fired.
+   */
   signal?: AbortSignal;
 }
 
@@ -78,31 +103,59 @@ export interface SubscribeOptions {
 export class Agent {
   readonly routerId: string;
   readonly routerEntity: string;
-  readonly maxMessageBytes: number;
+  /** One publisher session for the life of this object. */
+  readonly session: string = randomUUID();
   private readonly publisher: Publisher;
+  private readonly link: RouterLink;
+  private readonly holding: boolean;
 
   private constructor(
     private readonly o: AgentOptions,
-    private readonly conn: Connection,
-    private readonly control: ControlChannel,
-    welcome: Record<string, unknown>,
+    transport: Transport,
+    first: RouterConnection,
   ) {
-    this.routerId = String(welcome['router']);
-    this.routerEntity = String(welcome['entity']);
-    this.maxMessageBytes = Number(welcome['maxMessageBytes']);
+    const reconnect = resolveReconnect(o.reconnect);
+    this.holding = reconnect !== false;
+    this.routerId = first.welcome.router;
+    this.routerEntity = first.welcome.entity;
     this.publisher = new Publisher({
       entity: o.entity,
       namespace: o.namespace,
       routerId: this.routerId,
-      session: randomUUID(),
-      control,
+      session: this.session,
       proofFor: (p) => this.proofFor(p),
+      hold: this.holding,
     });
+    const router = o.router ?? DEFAULT_ROUTER;
+    this.link = new RouterLink(
+      {
+        transport,
+        router,
+        ...(o.routerKey ? { routerKey: o.routerKey } : {}),
+        reconnect,
+        logger: (o.logger ?? silentLogger()).child({
+          component: 'agent',
+          router: `${router.host}:${router.port}`,
+        }),
+        ...(o.signal ? { signal: o.signal } : {}),
+        onConnected: (c) => this.publisher.connected(c.control),
+        onLost: () => this.publisher.disconnected(),
+        onClosed: (reason) => {
+          if (this.holding) this.publisher.fail(reason);
+        },
+      },
+      first,
+    );
   }
 
-  /** Connects and greets the router. */
+  /**
+   * Connects and greets the router. The first connect is not retried: it
+   * throws the transport's error (ConnectError, PeerKeyMismatchError) or
+   * the signal's reason; AgentOptionError for bad reconnect timing.
+   */
   static async connect(o: AgentOptions): Promise<Agent> {
-    const router = o.router ?? { host: '127.0.0.1', port: 4516 };
+    resolveReconnect(o.reconnect);
+    const router = o.router ?? DEFAULT_ROUTER;
     const transport =
       o.transport ??
       createQuicTransport({
@@ -113,20 +166,30 @@ export class Agent {
           ? { maxUdpPayloadBytes: LOOPBACK_UDP_PAYLOAD_BYTES }
           : {}),
       });
-    const conn = await transport.connect({
-      ...router,
-      ...(o.routerKey ? { expectedServerKey: o.routerKey } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-    try {
-      const control = new ControlChannel(await conn.openStream());
-      const welcome = control.nextUnsolicited();
-      await control.send({ t: 'hello', v: PROTOCOL_VERSION });
-      return new Agent(o, conn, control, await welcome);
-    } catch (err) {
-      await conn.close('greeting failed');
-      throw err;
-    }
+    const first = await greet(
+      { transport, router, ...(o.routerKey ? { routerKey: o.routerKey } : {}) },
+      1,
+      o.signal ? { signal: o.signal } : {},
+    );
+    return new Agent(o, transport, first);
+  }
+
+  /** 'connected', 'reconnecting' or 'closed'. */
+  get state(): AgentState {
+    return this.link.state;
+  }
+
+  /** Largest message the router takes (from its latest welcome), bytes. */
+  get maxMessageBytes(): number {
+    return this.link.welcome.maxMessageBytes;
+  }
+
+  /**
+   * Calls `listener` with each new state (not the current one); returns
+   * a function that removes it. A listener that throws is logged.
+   */
+  onStateChange(listener: (state: AgentState) => void): () => void {
+    return this.link.onStateChange(listener);
   }
 
   /** The proof this agent uses for `permission`. */
@@ -144,6 +207,10 @@ export class Agent {
   /**
    * Publishes one message; resolves once the router has stored it
    * durably. `content` is text, bytes, or a list of payload objects.
+   * While reconnecting it waits; throws PublishBacklogFullError when
+   * MAX_WAITING_PUBLISHES already wait, AgentClosedError (or
+   * RouterChangedError) when the agent closes first, RouterRefusedError
+   * when the router refuses it.
    */
   async publish(
     uri: string,
@@ -160,7 +227,13 @@ export class Agent {
     await this.publisher.publish(input);
   }
 
-  /** Subscribes to `pattern` (wildcards `+` and `*` allowed). */
+  /**
+   * Subscribes to `pattern` (wildcards `+` and `*` allowed). While
+   * reconnecting it waits for the connection; the subscription then
+   * follows the agent's reconnects (see {@link Subscription}).
+   * @throws RouterRefusedError when refused; AgentClosedError when the
+   *   agent closes first.
+   */
   async subscribe(
     pattern: string,
     o: SubscribeOptions = {},
@@ -173,47 +246,69 @@ export class Agent {
       o.id ?? randomUUID(),
       o.expiryMs ?? 0,
     );
-    const stream = await this.conn.openStream();
-    const frames = stream.frames()[Symbol.asyncIterator]();
-    await stream.send({ t: 'sub', req });
-    const first = await frames.next();
-    const ok = (
-      first.done ? { t: 'err', message: 'stream ended' } : first.value
-    ) as Record<string, unknown>;
-    if (ok['t'] !== 'subok') {
-      await stream.close();
-      throw refusal(ok);
-    }
-    return new Subscription(stream, frames, ok, o.autoAck === true);
+    const open = (after: number, signal?: AbortSignal) =>
+      openSubscription(this.link, req, this.holding, { after, signal });
+    const first = await open(0);
+    return new Subscription(
+      first,
+      o.autoAck === true,
+      this.holding ? open : undefined,
+    );
   }
 
   /**
    * Persisted messages matching `pattern`, one per URI. `stale` is true
    * when the router answered from its own copy because its designated
-   * router could not be reached.
+   * router could not be reached. While reconnecting it waits (until
+   * `signal` aborts); a query in flight when the connection drops is
+   * asked again on the next one.
+   * @throws AgentClosedError when the agent closes first.
    */
   async query(
     pattern: string,
-    o: { proof?: Proof } = {},
+    o: { proof?: Proof; signal?: AbortSignal } = {},
   ): Promise<ReceivedMessage[] & { stale: boolean }> {
     const proof = o.proof ?? this.proofFor('query');
     const req = this.request('query', pattern, proof, '', 0);
-    const res = await this.control.request({ t: 'query', req });
+    const res = await this.ask({ t: 'query', req }, o.signal);
     const msgs = (res['msgs'] as Uint8Array[]).map((m) =>
       decodeStored(m, 0, 0),
     );
     return Object.assign(msgs, { stale: res['stale'] === true });
   }
 
-  /** The router's status figures. */
-  async status(): Promise<Record<string, unknown>> {
-    const res = await this.control.request({ t: 'status' });
+  /** The router's status figures; waits while reconnecting, as query(). */
+  async status(
+    o: { signal?: AbortSignal } = {},
+  ): Promise<Record<string, unknown>> {
+    const res = await this.ask({ t: 'status' }, o.signal);
     return res['status'] as Record<string, unknown>;
   }
 
-  /** Closes the connection; pending calls reject. */
+  /**
+   * Closes the connection and stops reconnecting. Pending calls reject:
+   * with AgentClosedError, or, with reconnecting off, with
+   * AgentDisconnectedError as the connection ends.
+   */
   async close(): Promise<void> {
-    await this.conn.close('agent closed');
+    await this.link.close();
+  }
+
+  /** A control request, asked again on the next connection if one drops. */
+  private async ask(
+    frame: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    let after = 0;
+    for (;;) {
+      const c = await this.link.ready({ after, ...(signal ? { signal } : {}) });
+      try {
+        return await c.control.request(frame);
+      } catch (err) {
+        if (!this.holding || !isLinkFailure(err)) throw err;
+        after = c.epoch;
+      }
+    }
   }
 
   private request(
@@ -241,6 +336,8 @@ export class Agent {
     };
   }
 }
+
+const DEFAULT_ROUTER = { host: '127.0.0.1', port: 4516 };
 
 function toPayloads(
   content: string | Uint8Array | PayloadObject[],

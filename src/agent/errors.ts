@@ -25,3 +25,52 @@ export class AgentProtocolError extends WavemqError<{ frame: string }> {
 export class MissingProofError extends WavemqError<{ permission: string }> {
   readonly code = 'MISSING_PROOF';
 }
+
+/**
+ * The agent was closed (by `close()`, or by its signal while it was
+ * reconnecting) before the call could complete.
+ */
+export class AgentClosedError extends WavemqError<{ pending?: number }> {
+  readonly code = 'AGENT_CLOSED';
+}
+
+/**
+ * Too many publishes are waiting for the agent to reconnect; this one was
+ * refused. `max` is the bound (MAX_WAITING_PUBLISHES).
+ */
+export class PublishBacklogFullError extends WavemqError<{
+  waiting?: number;
+  max?: number;
+}> {
+  readonly code = 'PUBLISH_BACKLOG_FULL';
+}
+
+/**
+ * The router that answered after a reconnect is not the one the agent
+ * was talking to (another router id): its durable queues and the origin
+ * signed into unacknowledged publishes belong to the old one, so the
+ * agent closes instead of resuming.
+ */
+export class RouterChangedError extends WavemqError<{
+  was?: string;
+  now?: string;
+}> {
+  readonly code = 'ROUTER_CHANGED';
+}
+
+/** An option of Agent.connect is out of range. */
+export class AgentOptionError extends WavemqError<{ option?: string }> {
+  readonly code = 'AGENT_OPTION';
+}
+
+/**
+ * True for failures of the link itself (the connection or a stream went
+ * away), which a reconnect cures, as opposed to refusals and bad input.
+ */
+export function isLinkFailure(err: unknown): boolean {
+  return (
+    err instanceof AgentDisconnectedError ||
+    (err instanceof WavemqError &&
+      (err.code === 'STREAM_CLOSED' || err.code === 'CONNECTION_CLOSED'))
+  );
+}

@@ -20,7 +20,7 @@ import {
   type TestAgent,
   type TestNamespace,
 } from '../../harness/grants.ts';
-import { Agent } from '../../src/agent/index.ts';
+import { Agent, type AgentOptions } from '../../src/agent/index.ts';
 
 /** Everything a test needs to run one site router. */
 export interface Site {
@@ -32,7 +32,8 @@ export interface Site {
   router: RouterProcess | undefined;
   start(): Promise<RouterProcess>;
   agent(name: string, o?: GrantOptions): Promise<TestAgent>;
-  connect(a: TestAgent): Promise<Agent>;
+  /** Connects agent `a`; `o` adds or overrides options. */
+  connect(a: TestAgent, o?: Partial<AgentOptions>): Promise<Agent>;
   /** CLI arguments that act as agent `a`. */
   cliArgs(a: TestAgent): string[];
 }
@@ -71,12 +72,13 @@ export async function makeSite(
       return site.router;
     },
     agent: (name, o) => makeAgent(dir, name, ns, o),
-    async connect(a) {
+    async connect(a, o = {}) {
       const agent = await Agent.connect({
         router: { host: '127.0.0.1', port: agentPort },
         entity: a.entity,
         namespace: ns.id,
         proof: a.proof,
+        ...o,
       });
       agents.push(agent);
       return agent;

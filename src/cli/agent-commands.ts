@@ -11,8 +11,9 @@ import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.ts';
 import {
   Agent,
-  AgentDisconnectedError,
+  isLinkFailure,
   payloadText,
+  type AgentState,
   type ReceivedMessage,
   type Subscription,
 } from '../agent/index.ts';
@@ -52,7 +53,11 @@ function agentOptions(cmd: Command, identity = true): Command {
     .option('--json', 'print JSON');
 }
 
-async function connect(o: AgentOpts): Promise<Agent> {
+/**
+ * Connects as the options say. `reconnect` false suits one-shot requests
+ * (query, status): they fail at once when the router goes away.
+ */
+async function connect(o: AgentOpts, reconnect = true): Promise<Agent> {
   // Status needs no grant: a throwaway entity is enough to connect.
   const entity = o.entity
     ? await loadEntity(o.entity, await readPassphrase(o.passphraseFile))
@@ -62,6 +67,7 @@ async function connect(o: AgentOpts): Promise<Agent> {
     entity,
     namespace: o.namespace ? await resolveHash(o.namespace) : '',
     ...(o.proof ? { proof: await loadProof(o.proof) } : {}),
+    reconnect,
   });
 }
 
@@ -167,19 +173,18 @@ function parseCount(text: string | undefined): number {
   return n;
 }
 
-/** What a `sub` run has printed so far, kept across reconnects. */
+/** What a `sub` run has printed so far. */
 interface SubProgress {
   printed: number;
-  /** Highest queue sequence printed: a resend after a reconnect repeats. */
-  lastSeq: number;
   drops: number | undefined;
   stopping: boolean;
 }
 
 /**
- * `wavemq sub`: prints and acks messages until --count or a signal. When
- * the router goes away (restart, crash) it reconnects with backoff and
- * resumes the same durable subscription; a refusal ends it.
+ * `wavemq sub`: prints and acks messages until --count or a signal. It
+ * waits for the router to answer the first time; afterwards the agent
+ * rides through router restarts by itself and the durable subscription
+ * goes on without repeating a message. A refusal ends it.
  */
 async function sub(pattern: string, o: SubOpts): Promise<void> {
   const limit = parseCount(o.count);
@@ -187,64 +192,62 @@ async function sub(pattern: string, o: SubOpts): Promise<void> {
   const id = o.id ?? randomUUID();
   const progress: SubProgress = {
     printed: 0,
-    lastSeq: 0,
     drops: undefined,
     stopping: false,
   };
+  const agent = await connectWhenUp(o);
+  agent.onStateChange(announce);
+  try {
+    const s = await agent.subscribe(pattern, { id, expiryMs });
+    const unsubscribe = o.unsubscribe === true;
+    const stop = (): void => {
+      progress.stopping = true;
+      void s.close({ unsubscribe }).finally(() => agent.close());
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      await printMessages(s, limit, o.json, progress);
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    await s.close({ unsubscribe });
+  } finally {
+    await agent.close();
+  }
+}
+
+/** Says on stderr when the agent loses and finds its router. */
+function announce(state: AgentState): void {
+  if (state === 'reconnecting') {
+    console.error('wavemq: lost the router; reconnecting');
+  } else if (state === 'connected') {
+    console.error('wavemq: reconnected');
+  }
+}
+
+/** Connects, trying again with backoff while the router is not there. */
+async function connectWhenUp(o: AgentOpts): Promise<Agent> {
   const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
   for (;;) {
     try {
-      await subOnce(pattern, o, { id, expiryMs, limit }, progress);
-      return;
+      return await connect(o);
     } catch (err) {
-      if (progress.stopping || !isLinkFailure(err)) throw err;
-      console.error(`wavemq: ${errorMessage(err)}; reconnecting`);
+      if (!isConnectFailure(err)) throw err;
+      console.error(`wavemq: ${errorMessage(err)}; trying again`);
       // A plain timer: it must keep the process alive while nothing else does.
       await new Promise((resolve) => setTimeout(resolve, backoff.next()));
     }
   }
 }
 
-/** Failures a reconnect can cure, as opposed to refusals. */
-function isLinkFailure(err: unknown): boolean {
+/** Failures a later attempt can cure, as opposed to refusals. */
+function isConnectFailure(err: unknown): boolean {
   return (
-    err instanceof AgentDisconnectedError ||
-    (err instanceof WavemqError &&
-      ['STREAM_CLOSED', 'CONNECTION_CLOSED', 'CONNECT_FAILED'].includes(
-        err.code,
-      ))
+    isLinkFailure(err) ||
+    (err instanceof WavemqError && err.code === 'CONNECT_FAILED')
   );
-}
-
-async function subOnce(
-  pattern: string,
-  o: SubOpts,
-  s: { id: string; expiryMs: number; limit: number },
-  progress: SubProgress,
-): Promise<void> {
-  const agent = await connect(o);
-  try {
-    const sub = await agent.subscribe(pattern, {
-      id: s.id,
-      expiryMs: s.expiryMs,
-    });
-    const unsubscribe = o.unsubscribe === true;
-    const stop = (): void => {
-      progress.stopping = true;
-      void sub.close({ unsubscribe }).finally(() => agent.close());
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
-      await printMessages(sub, s.limit, o.json, progress);
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
-    await sub.close({ unsubscribe });
-  } finally {
-    await agent.close();
-  }
 }
 
 async function printMessages(
@@ -255,24 +258,14 @@ async function printMessages(
 ): Promise<void> {
   if (progress.printed >= limit) return;
   for await (const m of s) {
-    if (m.seq <= progress.lastSeq) {
-      s.ack(m); // printed before the reconnect; its ack was lost
-      continue;
-    }
     reportDrops(progress.drops, m.drops, json);
     progress.drops = m.drops;
     console.log(formatMessage(m, json));
-    progress.lastSeq = m.seq;
     s.ack(m);
     if (++progress.printed >= limit) return;
   }
   if (!progress.stopping) {
-    throw new AgentDisconnectedError(
-      'the router ended the subscription stream',
-      {
-        pending: 0,
-      },
-    );
+    throw new Error('the subscription ended: the agent was closed');
   }
 }
 
@@ -294,7 +287,7 @@ function reportDrops(
 }
 
 async function query(pattern: string, o: AgentOpts): Promise<void> {
-  const agent = await connect(o);
+  const agent = await connect(o, false);
   try {
     for (const m of await agent.query(pattern))
       console.log(formatMessage(m, o.json));
@@ -304,7 +297,7 @@ async function query(pattern: string, o: AgentOpts): Promise<void> {
 }
 
 async function status(o: AgentOpts): Promise<void> {
-  const agent = await connect(o);
+  const agent = await connect(o, false);
   try {
     const s = await agent.status();
     print(o.json, s, formatStatus(s));

@@ -120,3 +120,40 @@ export function ackJob(core: QueueCore, uptoSeq: number): CommitJob<Tx, void> {
     },
   };
 }
+
+/**
+ * Deletes each of `keys` whose value, as of this point in the commit
+ * order (earlier batches and earlier jobs of this batch included), makes
+ * `stale` true; resolves with the keys deleted.
+ */
+export function deleteMarksJob(
+  keys: Uint8Array[],
+  stale: (value: Uint8Array) => boolean,
+): CommitJob<Tx, Uint8Array[]> {
+  return {
+    apply: async (tx) => {
+      const inBatch = new Map<string, Uint8Array | undefined>();
+      for (const op of tx.ops) {
+        if (!isMarkKey(op.key)) continue;
+        const k = Buffer.from(op.key).toString('latin1');
+        inBatch.set(k, op.type === 'put' ? op.value : undefined);
+      }
+      const deleted: Uint8Array[] = [];
+      for (const key of keys) {
+        const k = Buffer.from(key).toString('latin1');
+        const value = inBatch.has(k) ? inBatch.get(k) : await tx.kv.get(key);
+        if (value === undefined || !stale(value)) continue;
+        tx.ops.push({ type: 'del', key });
+        inBatch.set(k, undefined);
+        deleted.push(key);
+      }
+      return deleted;
+    },
+  };
+}
+
+/** True for a key of a router table (0x10..0x1f), as marks are. */
+export function isMarkKey(key: Uint8Array): boolean {
+  const tag = key[0];
+  return tag !== undefined && tag >= 0x10 && tag <= 0x1f;
+}

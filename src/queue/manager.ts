@@ -12,8 +12,15 @@ import type { KvStore } from './kv-store.ts';
 import { LevelKvStore } from './level-kv-store.ts';
 import { MemoryKvStore } from './memory-kv-store.ts';
 import { createQueueMetrics, type QueueMetrics } from './metrics.ts';
-import { ackJob, appendJob, prepareAppends } from './jobs.ts';
+import {
+  ackJob,
+  appendJob,
+  deleteMarksJob,
+  isMarkKey,
+  prepareAppends,
+} from './jobs.ts';
 import { QueueCore, type QueueHost } from './queue-core.ts';
+import { tableRange } from './keys.ts';
 import { recoverQueues } from './recovery.ts';
 import {
   checkpointInTx,
@@ -56,11 +63,10 @@ export interface StoreMark {
 }
 
 function checkMarkKey(key: Uint8Array): void {
-  const tag = key[0];
   invariant(
-    tag !== undefined && tag >= 0x10 && tag <= 0x1f,
+    isMarkKey(key),
     'a mark key must start with a router table tag (0x10..0x1f)',
-    { tag },
+    { tag: key[0] },
   );
 }
 
@@ -247,6 +253,32 @@ export class QueueManager {
     this.assertOpen();
     checkMarkKey(key);
     return this.kv.get(key);
+  }
+
+  /**
+   * Every mark of router table `tag` (0x10..0x1f), in key order, from a
+   * snapshot taken when iteration starts.
+   */
+  marks(tag: number): AsyncIterable<[Uint8Array, Uint8Array]> {
+    this.assertOpen();
+    checkMarkKey(Uint8Array.of(tag));
+    return this.kv.scan(tableRange(tag));
+  }
+
+  /**
+   * Deletes the marks among `keys` whose value makes `stale` true, judged
+   * inside the group commit: a mark written by an appendMany called
+   * earlier is judged by its new value, and one written by a later call
+   * stays. Resolves with the keys deleted, once durable.
+   */
+  async deleteMarks(
+    keys: Uint8Array[],
+    stale: (value: Uint8Array) => boolean,
+  ): Promise<Uint8Array[]> {
+    this.assertOpen();
+    for (const key of keys) checkMarkKey(key);
+    if (keys.length === 0) return [];
+    return this.committer.submit(deleteMarksJob(keys, stale));
   }
 
   /**

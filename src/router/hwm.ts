@@ -2,7 +2,8 @@
  * High-water marks: per trunk (origin router, namespace) at a designated
  * router, and per downlink at a site router, the highest sequence number
  * made durable. Stored as queue-store marks (router tables 0x14 and
- * 0x15), in the same write as the messages they cover.
+ * 0x15; 0x16 holds publisher session marks, session-marks.ts), in the
+ * same write as the messages they cover.
  */
 import type { QueueManager } from '../queue/index.ts';
 

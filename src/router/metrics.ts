@@ -19,6 +19,8 @@ export interface RouterMetrics {
   trunkAcked: Counter<'ns'>;
   trunkRejected: Counter<'ns'>;
   drainRate: Gauge<'ns'>;
+  publisherSessions: Gauge;
+  publishDuplicates: Counter;
 }
 
 /** Declares and registers the router's metrics on `registry`. */
@@ -118,6 +120,20 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       name: 'wavemq_router_trunk_drain_rate',
       help: 'Trunk messages acked per second, smoothed',
       labelNames: ['ns'],
+      registers,
+    }),
+    publisherSessions: new Gauge({
+      name: 'wavemq_router_publisher_sessions',
+      help:
+        'Publisher session marks on disk (duplicate suppression), as of ' +
+        'the last sweep plus sessions begun since',
+      registers,
+    }),
+    publishDuplicates: new Counter({
+      name: 'wavemq_router_publish_duplicates_total',
+      help:
+        'Messages dropped because their publisher session and sequence ' +
+        'number were routed before (resends)',
       registers,
     }),
   };

@@ -4,7 +4,11 @@
  * public entities that stored messages name by hash.
  *
  * Table tags 0x10..0x1f of the data store belong to the router (queue/
- * owns 0x01..0x0f). Keys: tag byte, then the table's key bytes.
+ * owns 0x01..0x0f). Keys: tag byte, then the table's key bytes. Here:
+ * 0x10 router id, 0x11 persisted messages, 0x12 proofs, 0x13 entities.
+ * In the queue store, written as marks with the messages they cover:
+ * 0x14 trunk and 0x15 downlink high-water marks (hwm.ts), 0x16 publisher
+ * session marks (session-marks.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { DataStore } from '../queue/index.ts';

@@ -44,7 +44,7 @@ import { downlinkRecipient, trunkQueueId } from './queue-ids.ts';
 import { serveAgent } from './agent-session.ts';
 import { createRouterMetrics, type RouterMetrics } from './metrics.ts';
 import { PersistStore } from './persist-store.ts';
-import { SessionSeqs } from './session-seqs.ts';
+import { PublisherSessions, sessionRetentionMs } from './session-marks.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { Uplink } from './uplink.ts';
 import { routerStatus, type RouterStatus } from './status.ts';
@@ -104,8 +104,8 @@ export class Router {
   private stores: DataStore[] = [];
   private listener: Listener | undefined;
   private peerListener: Listener | undefined;
-  /** Highest sequence accepted per publisher session (drops resends). */
-  private readonly sessions = new SessionSeqs();
+  /** Sequence numbers routed per publisher session (drops resends). */
+  publisherSessions!: PublisherSessions;
 
   private constructor(readonly o: RouterOptions) {
     this.clock = o.clock ?? systemClock;
@@ -160,6 +160,13 @@ export class Router {
       registry: this.registry,
       sweepIntervalMs: cfg.queue.flushIntervalMs,
     });
+    this.publisherSessions = new PublisherSessions({
+      queues: this.queues,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      retentionMs: sessionRetentionMs(cfg.queue.queueExpiryMs),
+    });
     this.subscriptions = new Subscriptions(
       this.queues,
       cfg,
@@ -185,6 +192,7 @@ export class Router {
       this.verifier,
     );
     this.queues.start();
+    this.publisherSessions.start();
     this.identity = await createTlsIdentity(this.entity.signingSeed);
     await this.listen();
     await this.listenPeers();
@@ -304,11 +312,24 @@ export class Router {
    * resolves when durable. Loop prevention: a message never goes to the
    * downlink of the router it came from, and only messages that
    * originated here enter a trunk. Messages a publisher session already
-   * sent are skipped; when the append fails, the messages are forgotten
-   * again, so a resend is taken. The append is issued before this
-   * returns, so calls reach the queues in call order.
+   * sent are skipped, and each session's record is written in the same
+   * batch (one mark per session), so the skipping survives a restart;
+   * when the append fails, the messages are forgotten again, so a resend
+   * is taken. Calls reach the queues in call order: at once when every
+   * session is in memory, else once the records were read back.
    */
   route(
+    admitted: { m: WireMessage; bytes: Uint8Array }[],
+    o: { from: 'local' | 'peer'; marks?: StoreMark[] },
+  ): Promise<void> {
+    const sessions = admitted.map((a) => a.m.session);
+    return this.publisherSessions.inTurn(sessions, () =>
+      this.routeHeld(admitted, o),
+    );
+  }
+
+  /** {@link route} once every session of `admitted` is in memory. */
+  private routeHeld(
     admitted: { m: WireMessage; bytes: Uint8Array }[],
     o: { from: 'local' | 'peer'; marks?: StoreMark[] },
   ): Promise<void> {
@@ -316,7 +337,7 @@ export class Router {
     const persisted: { ns: string; uri: string; bytes: Uint8Array }[] = [];
     const taken: WireMessage[] = [];
     for (const a of admitted) {
-      if (!this.sessions.firstTime(a.m.session, a.m.seq)) continue;
+      if (!this.publisherSessions.firstTime(a.m.session, a.m.seq)) continue;
       taken.push(a.m);
       for (const queue of this.subscriptions.index.match(a.m.ns, a.m.uri)) {
         if (downlinkRecipient(queue) === a.m.origin) continue;
@@ -330,17 +351,22 @@ export class Router {
       }
     }
     this.metrics.published.inc({ origin: o.from }, admitted.length);
-    const appended = this.queues.appendMany(entries, {
-      marks: o.marks ?? [],
-    });
+    const write = this.publisherSessions.marksFor(taken);
+    const appended = this.queues
+      .appendMany(entries, { marks: [...(o.marks ?? []), ...write.marks] })
+      .then(
+        () => write.settled(),
+        (err: unknown) => {
+          // Not stored, and neither are the marks: their senders send
+          // them again, and then they must not be taken for duplicates.
+          write.settled(err);
+          throw err;
+        },
+      );
+    // A failed persisted write alone releases nothing: the messages are
+    // in their queues and recorded, so a resend is still a duplicate.
     return Promise.all([appended, this.keepPersisted(persisted)]).then(
       () => undefined,
-      (err: unknown) => {
-        // Not stored: their senders send them again, and then they must
-        // not be taken for duplicates.
-        for (const m of taken) this.sessions.release(m.session, m.seq);
-        throw err;
-      },
     );
   }
 
@@ -426,6 +452,7 @@ export class Router {
     await this.peerListener?.stop();
     this.peerListener = undefined;
     await Promise.all([...this.uplinks.values()].map((u) => u.stop()));
+    await this.publisherSessions?.stop();
     await this.queues?.close();
     for (const s of this.stores.splice(0)) await s.close();
     this.log.info({ router: this.id }, 'router stopped');

@@ -104,3 +104,38 @@ t.test(
     );
   },
 );
+
+t.test(
+  'session seqs: a batch released from its top down leaves no gap behind',
+  async (t) => {
+    const s = new SessionSeqs();
+    for (let n = 1; n <= 10; n++) s.firstTime('a', n);
+    for (let n = 10; n >= 6; n--) s.release('a', n);
+    t.same(s.state('a'), { highest: 5, gaps: [] });
+    s.firstTime('a', 12);
+    for (const n of [8, 9, 7]) s.release('a', n);
+    t.same(
+      s.state('a'),
+      { highest: 12, gaps: [{ from: 6, to: 11 }] },
+      'released numbers merge with the gaps beside them',
+    );
+    s.release('a', 12);
+    t.same(s.state('a'), { highest: 5, gaps: [] }, 'and the top one too');
+  },
+);
+
+t.test(
+  'session seqs: a pinned session is not forgotten when memory is full',
+  async (t) => {
+    const s = new SessionSeqs({ maxSessions: 2 });
+    s.firstTime('a', 1);
+    s.pin('a');
+    s.firstTime('b', 1);
+    s.firstTime('c', 1);
+    t.ok(s.has('a'), 'pinned: kept though least recently used');
+    t.notOk(s.has('b'), 'the least recently used unpinned one went');
+    s.unpin('a');
+    s.firstTime('d', 1);
+    t.notOk(s.has('a'), 'unpinned, it can go');
+  },
+);

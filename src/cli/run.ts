@@ -52,7 +52,14 @@ export async function runRouter(
   });
   const metrics = await startMetrics(router, config, logger);
   await onStarted?.(router);
-  await new Promise<void>((resolve) => {
+  await stopSignal(logger);
+  await metrics?.close();
+  await router.stop();
+}
+
+/** Resolves at the first SIGINT or SIGTERM, logging it. */
+export function stopSignal(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
     const stop = (signal: string): void => {
       logger.info({ signal }, 'stopping');
       resolve();
@@ -60,8 +67,6 @@ export async function runRouter(
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  await metrics?.close();
-  await router.stop();
 }
 
 /**

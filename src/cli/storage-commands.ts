@@ -4,7 +4,7 @@
  * grant by publishing its revocation secret.
  */
 import type { Command } from 'commander';
-import { createLogger, type Logger } from '../common/logger.ts';
+import { createLogger } from '../common/logger.ts';
 import { parseHostPort, type HostPort } from '../config/index.ts';
 import { serveMetrics } from '../router/index.ts';
 import {
@@ -21,6 +21,7 @@ import {
 } from '../wave/index.ts';
 import { loadEntity, readObjectFile, readPassphrase } from './objects.ts';
 import { print } from './output.ts';
+import { stopSignal } from './run.ts';
 
 const DEFAULT_LISTEN = `127.0.0.1:${DEFAULT_STORAGE_PORT}`;
 
@@ -80,18 +81,6 @@ async function serve(o: ServeOpts): Promise<void> {
   await stopped;
   await metrics?.close();
   await server.stop();
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function stopSignal(logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
 }
 
 /** `host:port` of `--listen`, where port 0 asks for a free port. */

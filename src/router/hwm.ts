@@ -10,12 +10,14 @@ import type { QueueManager } from '../queue/index.ts';
 const TAG_HWM = 0x14;
 const TAG_DOWNLINK_HWM = 0x15;
 
+/** A mark key of router table `tag`: the tag, then `name` in UTF-8. */
+export function markKey(tag: number, name: string): Uint8Array {
+  return Buffer.concat([Uint8Array.of(tag), Buffer.from(name)]);
+}
+
 /** The mark key of the trunk from `origin` in `ns`. */
 export function hwmKey(origin: string, ns: string): Uint8Array {
-  return Buffer.concat([
-    Uint8Array.of(TAG_HWM),
-    Buffer.from(`${origin}\n${ns}`),
-  ]);
+  return markKey(TAG_HWM, `${origin}\n${ns}`);
 }
 
 /** 8-byte big-endian encoding of a mark. */
@@ -37,7 +39,7 @@ export async function readHwm(
 
 /** The mark key of the downlink feeding local queue `queue`. */
 export function downlinkHwmKey(queue: string): Uint8Array {
-  return Buffer.concat([Uint8Array.of(TAG_DOWNLINK_HWM), Buffer.from(queue)]);
+  return markKey(TAG_DOWNLINK_HWM, queue);
 }
 
 /** The downlink's stored mark, or 0. */

@@ -19,6 +19,7 @@ import {
   type StoreMark,
 } from '../queue/index.ts';
 import { decode, encode } from '../wire/index.ts';
+import { markKey } from './hwm.ts';
 import {
   SessionSeqs,
   type Gap,
@@ -34,12 +35,11 @@ const SWEEP_INTERVAL_MS = 3600 * 1000;
 /** Marks deleted per group-commit job by the sweep. */
 const DELETE_CHUNK = 1000;
 
-const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
 /** The mark key of publisher session `session`. */
 export function sessionMarkKey(session: string): Uint8Array {
-  return Buffer.concat([Uint8Array.of(TAG_SESSION_MARK), utf8.encode(session)]);
+  return markKey(TAG_SESSION_MARK, session);
 }
 
 /** A session's stored state and when it last took a message (ms). */

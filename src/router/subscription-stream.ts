@@ -43,6 +43,9 @@ export async function serveSubscription(
   log: Logger,
   recipient?: string,
 ): Promise<void> {
+  // Checked now, and again whenever the answer runs out.
+  const renewGrant = (): Promise<GrantWindow> =>
+    router.authorizer.admitRequest(req);
   let grant: GrantWindow;
   try {
     if (req.kind !== 'subscribe') {
@@ -50,9 +53,7 @@ export async function serveSubscription(
         field: 'req.kind',
       });
     }
-    const { expiresAtMs, recheckAtMs } =
-      await router.authorizer.admitRequest(req);
-    grant = { expiresAtMs, recheckAtMs };
+    grant = await renewGrant();
   } catch (err) {
     router.countRejection(err, log);
     await stream.send(errorFrame(err));
@@ -73,11 +74,6 @@ export async function serveSubscription(
       resumed,
       backlog: queue.length,
     });
-    const renewGrant = async (): Promise<GrantWindow> => {
-      const { expiresAtMs, recheckAtMs } =
-        await router.authorizer.admitRequest(req);
-      return { expiresAtMs, recheckAtMs };
-    };
     await deliverAndRead(router, stream, frames, queue, ctl, slog, {
       grant,
       renewGrant,

@@ -14,7 +14,11 @@ import { Registry } from 'prom-client';
 import { errorMessage, silentLogger, type Logger } from '../common/index.ts';
 import { LevelKvStore, openDataStore, type DataStore } from '../queue/index.ts';
 import { toBase64Url } from '../wave/index.ts';
-import { StorageMethodError, StorageRequestError } from './errors.ts';
+import {
+  StorageMethodError,
+  StorageNotFoundError,
+  StorageRequestError,
+} from './errors.ts';
 import { createStorageMetrics, type StorageMetrics } from './metrics.ts';
 import { ObjectStore } from './object-store.ts';
 import {
@@ -183,7 +187,11 @@ export class StorageServer {
         return { status: 200, body: INFO };
       case 'get': {
         const bytes = await objects.get(r.hash);
-        if (!bytes) return notFound(r.hash);
+        if (!bytes) {
+          throw new StorageNotFoundError(`no object ${r.hash}`, {
+            path: `${STORAGE_API_PATH}/obj/${r.hash}`,
+          });
+        }
         return { status: 200, body: { object: toBase64Url(bytes) } };
       }
       case 'put': {
@@ -223,13 +231,6 @@ function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   if (length !== undefined) return length !== '0';
   return req.headers['transfer-encoding'] !== undefined;
-}
-
-function notFound(hash: string): Reply {
-  return {
-    status: 404,
-    body: { error: `no object ${hash}`, code: 'STORAGE_NOT_FOUND' },
-  };
 }
 
 function send(res: ServerResponse, reply: Reply): void {

@@ -115,16 +115,15 @@ export class HttpStorageProvider implements StorageProvider {
     string,
     Promise<[Answer, 'storage' | 'backoff']>
   >();
-  /** Whether the last exchange failed; logs only on a change. */
-  private failing = false;
-  private quietUntilMs = 0;
   /**
-   * Until an exchange has succeeded (at first, and again after a failure)
-   * one revocation lookup goes ahead and the others wait for it: a site
-   * whose Internet is gone (where even a name lookup may hang until its
-   * timeout) then pays for one attempt, not one per object.
+   * How the last exchange went: `unknown` before any, `answering` after a
+   * success, `failing` after a failure (logged only on a change). Unless
+   * answering, one revocation lookup goes ahead and the others wait for
+   * it: a site whose Internet is gone (where even a name lookup may hang
+   * until its timeout) then pays for one attempt, not one per object.
    */
-  private answered = false;
+  private health: 'unknown' | 'answering' | 'failing' = 'unknown';
+  private quietUntilMs = 0;
   private probe: Promise<Answer> | undefined;
 
   /** @throws InvalidArgumentError naming a bad option. */
@@ -243,7 +242,7 @@ export class HttpStorageProvider implements StorageProvider {
     key: string,
     commitment: Uint8Array,
   ): Promise<[Answer, 'storage' | 'backoff']> {
-    if (!this.answered) {
+    if (!this.answering()) {
       if (!this.probe) {
         const first = this.lookup(key, commitment);
         this.probe = first.finally(() => (this.probe = undefined));
@@ -252,7 +251,7 @@ export class HttpStorageProvider implements StorageProvider {
       await this.probe;
       const cached = this.cached(key);
       if (cached !== undefined) return [cached, 'storage'];
-      if (!this.answered) return [undefined, 'backoff'];
+      if (!this.answering()) return [undefined, 'backoff'];
     }
     return [await this.lookup(key, commitment), 'storage'];
   }
@@ -312,8 +311,12 @@ export class HttpStorageProvider implements StorageProvider {
     }
   }
 
+  /** Whether the last exchange succeeded. */
+  private answering(): boolean {
+    return this.health === 'answering';
+  }
+
   private failed(err: unknown): void {
-    this.answered = false;
     this.quietUntilMs = this.s.clock.now() + this.s.retryAfterMs;
     const code = err instanceof WavemqError ? err.code : 'UNEXPECTED';
     const fields = {
@@ -321,11 +324,11 @@ export class HttpStorageProvider implements StorageProvider {
       err: errorMessage(err),
       retryAfterMs: this.s.retryAfterMs,
     };
-    if (this.failing) {
+    if (this.health === 'failing') {
       this.log.debug(fields, 'storage provider still failing');
       return;
     }
-    this.failing = true;
+    this.health = 'failing';
     this.log.warn(
       fields,
       'storage provider failed; revocation lookups unknown meanwhile',
@@ -333,11 +336,10 @@ export class HttpStorageProvider implements StorageProvider {
   }
 
   private recovered(): void {
-    this.answered = true;
     this.quietUntilMs = 0;
-    if (!this.failing) return;
-    this.failing = false;
-    this.log.info('storage provider answers again');
+    const was = this.health;
+    this.health = 'answering';
+    if (was === 'failing') this.log.info('storage provider answers again');
   }
 
   private hashField(value: unknown): EntityHash {
